@@ -40,7 +40,7 @@ function code(text: string): string {
   return text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`])\/\/.*$/gm, "$1");
 }
 
-export function violations(files: string[]): string[] {
+function violations(files: string[]): string[] {
   const found: string[] = [];
   for (const path of files) {
     if (!/\.(ts|js|mjs)$/.test(path) || exempt(path)) continue;

@@ -13,7 +13,11 @@ describe("cron schedules", () => {
     const fired: string[] = [];
     sim.cron("0 2 * * *", () => fired.push(iso(sim.now)));
     await sim.runFor(3 * DAY);
-    expect(fired).toEqual(["2026-01-02T02:00:00.000Z", "2026-01-03T02:00:00.000Z", "2026-01-04T02:00:00.000Z"]);
+    expect(fired).toEqual([
+      "2026-01-02T02:00:00.000Z",
+      "2026-01-03T02:00:00.000Z",
+      "2026-01-04T02:00:00.000Z",
+    ]);
   });
 
   it("reads the expression in the given time zone", () => {
@@ -32,8 +36,14 @@ describe("cron schedules", () => {
       "2026-03-20T00:00:00.000Z", // Friday
       "2026-03-27T00:00:00.000Z", // Friday
     ]);
-    expect(collect(schedule, Date.UTC(2026, 3, 1), 2)).toEqual(["2026-04-03T00:00:00.000Z", "2026-04-10T00:00:00.000Z"]);
-    expect(collect(schedule, Date.UTC(2026, 3, 11), 2)).toEqual(["2026-04-13T00:00:00.000Z", "2026-04-17T00:00:00.000Z"]);
+    expect(collect(schedule, Date.UTC(2026, 3, 1), 2)).toEqual([
+      "2026-04-03T00:00:00.000Z",
+      "2026-04-10T00:00:00.000Z",
+    ]);
+    expect(collect(schedule, Date.UTC(2026, 3, 11), 2)).toEqual([
+      "2026-04-13T00:00:00.000Z",
+      "2026-04-17T00:00:00.000Z",
+    ]);
   });
 
   it("combines restricted day fields with AND, as Celery's crontab does", () => {

@@ -13,7 +13,11 @@ interface TimerSpec {
 
 const timerSpec: fc.Memo<TimerSpec> = fc.memo((depth) =>
   fc.record({
-    delayMs: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 20 }), fc.double({ min: 0, max: 20, noNaN: true })),
+    delayMs: fc.oneof(
+      fc.constant(0),
+      fc.integer({ min: 0, max: 20 }),
+      fc.double({ min: 0, max: 20, noNaN: true }),
+    ),
     children: depth > 1 ? fc.array(timerSpec(depth - 1), { maxLength: 3 }) : fc.constant([]),
     cancel: fc.option(fc.nat(40), { nil: null }),
     sleepsMs: fc.array(fc.integer({ min: 0, max: 10 }), { maxLength: 2 }),
@@ -76,13 +80,17 @@ describe("event ordering", () => {
 
   it("gives the same order whether driven by run(), by many runFor() slices, or by step()", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(timerSpec(2), { maxLength: 10 }), fc.integer({ min: 1, max: 7 }), async (specs, sliceMs) => {
-        const whole = await execute(specs, (sim) => sim.run());
-        const sliced = await execute(specs, async (sim) => {
-          while (sim.workCount > 0) await sim.runFor(sliceMs);
-        });
-        expect(sliced.ran).toEqual(whole.ran);
-      }),
+      fc.asyncProperty(
+        fc.array(timerSpec(2), { maxLength: 10 }),
+        fc.integer({ min: 1, max: 7 }),
+        async (specs, sliceMs) => {
+          const whole = await execute(specs, (sim) => sim.run());
+          const sliced = await execute(specs, async (sim) => {
+            while (sim.workCount > 0) await sim.runFor(sliceMs);
+          });
+          expect(sliced.ran).toEqual(whole.ran);
+        },
+      ),
       { numRuns: 100 },
     );
   });

@@ -11,9 +11,13 @@ describe("token bucket", () => {
     const bucket = new TokenBucket(sim, { rate: "100/m" });
     const admitted: number[] = [];
     // Try every millisecond for 3 seconds.
-    sim.every(1, () => {
-      if (bucket.tryTake()) admitted.push(sim.now);
-    }, { firstDelayMs: 0 });
+    sim.every(
+      1,
+      () => {
+        if (bucket.tryTake()) admitted.push(sim.now);
+      },
+      { firstDelayMs: 0 },
+    );
     await sim.runFor(3000);
     expect(admitted).toEqual([0, 600, 1200, 1800, 2400, 3000]);
   });
