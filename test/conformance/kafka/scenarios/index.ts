@@ -1,0 +1,23 @@
+import type { Scenario } from "../context.js";
+import { autocommitNoRedelivery } from "./autocommit-no-redelivery.js";
+import { commitOffsets } from "./commit-offsets.js";
+import { consumeFromBeginning } from "./consume-from-beginning.js";
+import { consumeLatest } from "./consume-latest.js";
+import { groupSplit } from "./group-split.js";
+import { keyedPartitioning } from "./keyed-partitioning.js";
+import { redeliveryWithoutCommit } from "./redelivery-without-commit.js";
+import { seek } from "./seek.js";
+import { sendOffsets } from "./send-offsets.js";
+
+/** Every Kafka conformance scenario, in the order the suite runs them. */
+export const scenarios: readonly Scenario[] = [
+  keyedPartitioning,
+  sendOffsets,
+  consumeFromBeginning,
+  consumeLatest,
+  commitOffsets,
+  seek,
+  redeliveryWithoutCommit,
+  autocommitNoRedelivery,
+  groupSplit,
+];
