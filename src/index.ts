@@ -13,6 +13,54 @@
  * await sim.run(); // tick 1000, tick 2000, tick 3000, done
  * ```
  */
+
+export { cooperativeStickyAssignor } from "./log/assignors/cooperative-sticky.js";
+export { rangeAssignor } from "./log/assignors/range.js";
+export { roundRobinAssignor } from "./log/assignors/roundrobin.js";
+export { stickyAssignor } from "./log/assignors/sticky.js";
+export type { Assignment, Assignor, AssignorInput, AssignorMember } from "./log/assignors/types.js";
+// The partitioned log (Kafka's model).
+export {
+  type AssignorName,
+  type CleanupPolicy,
+  CONSUMER_DEFAULTS,
+  CommitFailedError,
+  Consumer,
+  type ConsumerOptions,
+  type ConsumerRecord,
+  type FaultDecision,
+  type FaultHook,
+  type GroupDescription,
+  type GroupLag,
+  type GroupPhase,
+  type GroupState,
+  isLogError,
+  KAFKA_ERRORS,
+  LogCluster,
+  type LogClusterOptions,
+  LogError,
+  type LogErrorCode,
+  type PartitionerChoice,
+  type PartitionLag,
+  type PartitionOffsets,
+  PRODUCER_DEFAULTS,
+  Producer,
+  type ProducerOptions,
+  type ProducerRecord,
+  type RebalanceListener,
+  type RecordHeaders,
+  type RecordKey,
+  type RecordMetadata,
+  type RequestInfo,
+  TOPIC_DEFAULTS,
+  type TopicConfig,
+  type TopicConfigOptions,
+  type TopicPartition,
+  type TopicPartitionOffset,
+  topicConfigFromEntries,
+  validateTopicName,
+} from "./log/index.js";
+export { murmur2, toPositive } from "./log/murmur2.js";
 export { CronSchedule, type CronScheduleOptions, type DayFieldLogic } from "./scheduler/cron-schedule.js";
 export {
   BrokerlabError,
