@@ -14,6 +14,30 @@
  * ```
  */
 
+// Queues and exchanges (RabbitMQ's model).
+export { AMQP_REPLY_CODES, AmqpError, type AmqpErrorCode } from "./exchange/amqp-error.js";
+export type { ExchangeOptions, OverflowMode, QueueOptions, QueueType } from "./exchange/arguments.js";
+export {
+  AmqpBroker,
+  type AmqpBrokerOptions,
+  type AmqpStats,
+  type PublishOutcome,
+} from "./exchange/broker.js";
+export {
+  AmqpChannel,
+  type AmqpChannelEvents,
+  type ChannelOptions,
+  type ConsumeOptions,
+  type ReturnedMessage,
+} from "./exchange/channel.js";
+export { AmqpConnection, type AmqpConnectionEvents, type ConnectionOptions } from "./exchange/connection.js";
+export type { DropReason } from "./exchange/events.js";
+export { Binding, EXCHANGE_TYPES, Exchange, type ExchangeType } from "./exchange/exchange.js";
+export { headersMatch, type NumericEquality, validateXMatch, type XMatch } from "./exchange/headers-match.js";
+export { AmqpMessage, type MessageProperties, type PublishOptions } from "./exchange/message.js";
+export { checkRoutingKey, MAX_ROUTING_KEY_BYTES } from "./exchange/routing-key.js";
+export { topicMatchesReference } from "./exchange/topic-reference.js";
+export { TopicTrie } from "./exchange/topic-trie.js";
 export { cooperativeStickyAssignor } from "./log/assignors/cooperative-sticky.js";
 export { rangeAssignor } from "./log/assignors/range.js";
 export { roundRobinAssignor } from "./log/assignors/roundrobin.js";
@@ -61,6 +85,20 @@ export {
   validateTopicName,
 } from "./log/index.js";
 export { murmur2, toPositive } from "./log/murmur2.js";
+export {
+  type CancelNotice,
+  Consumer as AmqpConsumer,
+  type ConsumerErrorPolicy,
+  type ConsumerHandler,
+} from "./queue/consumer.js";
+export {
+  type DeadLetterReason,
+  deadLetterHeaders,
+  isDeadLetterCycle,
+  type XDeathEntry,
+} from "./queue/dead-letter.js";
+export { Delivery } from "./queue/delivery.js";
+export { AmqpQueue, type QueuedMessage } from "./queue/queue.js";
 export { CronSchedule, type CronScheduleOptions, type DayFieldLogic } from "./scheduler/cron-schedule.js";
 export {
   BrokerlabError,

@@ -1,0 +1,1155 @@
+import { EventEmitter } from "eventemitter3";
+import {
+  type CancelNotice,
+  Consumer,
+  type ConsumerErrorPolicy,
+  type ConsumerHandler,
+} from "../queue/consumer.js";
+import type { Delivery } from "../queue/delivery.js";
+import { ENTRY_UNACKED, type QueueEntry } from "../queue/entry.js";
+import type { AmqpQueue } from "../queue/queue.js";
+import { BrokerlabError, InvalidArgumentError, InvalidStateError, invariant } from "../scheduler/errors.js";
+import { checkFunction, checkInteger, checkOneOf, checkOptions, checkString } from "../scheduler/validate.js";
+import { AmqpError, closedError, resourceName, unknownDeliveryTag } from "./amqp-error.js";
+import {
+  amqpTypeName,
+  booleanOption,
+  checkShortString,
+  definedEntries,
+  type ExchangeOptions,
+  type QueueOptions,
+} from "./arguments.js";
+import type { AmqpBroker } from "./broker.js";
+import type { AmqpConnection } from "./connection.js";
+import type { Exchange, ExchangeType } from "./exchange.js";
+import type { AmqpMessage, MessageProperties, PublishOptions } from "./message.js";
+import { checkRoutingKey } from "./routing-key.js";
+
+/**
+ * Options of {@link AmqpConnection.channel}.
+ *
+ * @example
+ * ```ts
+ * connection.channel({ confirm: true, prefetch: 50 });
+ * ```
+ */
+export interface ChannelOptions {
+  /** Start in confirm mode (`confirm.select`). Default false. */
+  confirm?: boolean;
+  /** Per-consumer prefetch for consumers started on it (`basic.qos`, global=false). Default 0 = unlimited. */
+  prefetch?: number;
+  /** Channel-wide prefetch (`basic.qos`, global=true). Default 0 = unlimited. */
+  globalPrefetch?: number;
+}
+
+/**
+ * Options of {@link AmqpChannel.consume}. Defaults are RabbitMQ's: acks required, the channel's
+ * per-consumer prefetch, priority 0, not exclusive, a server-generated `amq.ctag-…` tag.
+ *
+ * @example
+ * ```ts
+ * channel.consume("jobs", handler, { prefetch: 1, priority: 10, onCancel: () => resubscribe() });
+ * ```
+ */
+export interface ConsumeOptions {
+  /** Deliveries need no ack (auto-ack). Default false. */
+  noAck?: boolean;
+  /** This consumer's prefetch, overriding the channel's `prefetch` setting (brokerlab extension). */
+  prefetch?: number;
+  /** `x-priority` (integer): higher-priority consumers are served first. Default 0. */
+  priority?: number;
+  /** The only consumer of the queue (403 if there are others, and for later ones). Default false. */
+  exclusive?: boolean;
+  /** The consumer tag (unique on the channel; reuse is a 530 connection error). */
+  consumerTag?: string;
+  /** Raw consume arguments (`x-priority`). */
+  arguments?: Record<string, unknown>;
+  /** Called (as a simulation event) when the broker cancels the consumer (its queue was deleted). */
+  onCancel?: (notice: CancelNotice) => unknown;
+  /** What a throwing handler does. Default `"rethrow"`. */
+  onError?: ConsumerErrorPolicy;
+}
+
+/**
+ * A mandatory message that reached no queue, as the publisher gets it back.
+ *
+ * @example
+ * ```ts
+ * channel.on("return", (r) => console.log(r.replyCode, r.replyText, r.routingKey)); // 312 NO_ROUTE …
+ * ```
+ */
+export interface ReturnedMessage {
+  replyCode: 312;
+  replyText: "NO_ROUTE";
+  exchange: string;
+  routingKey: string;
+  content: unknown;
+  properties: MessageProperties;
+  /** The stored message. */
+  message: AmqpMessage;
+}
+
+/**
+ * Listeners of an {@link AmqpChannel}. All are called as simulation events (never inside the
+ * call that caused them), in the order RabbitMQ sends the frames: a publish's return before its
+ * confirm; an error before the close.
+ *
+ * @example
+ * ```ts
+ * channel.on("nack", (seq) => console.log("publish", seq, "refused"));
+ * ```
+ */
+export interface AmqpChannelEvents {
+  /** An unroutable mandatory publish came back. */
+  return: (message: ReturnedMessage) => void;
+  /** Confirm mode: publish `seq` was acked. */
+  ack: (seq: number) => void;
+  /** Confirm mode: publish `seq` was nacked (a queue refused it). */
+  nack: (seq: number) => void;
+  /** The broker closed the channel with this error (or a crashing consumer's handler threw it). */
+  error: (error: unknown) => void;
+  /** The channel closed; `error` is the cause, or null for a client close. */
+  close: (error: unknown) => void;
+  /** The broker cancelled a consumer of this channel (its queue was deleted). */
+  cancel: (notice: CancelNotice) => void;
+}
+
+interface ConfirmNotice {
+  channel: AmqpChannel;
+  seq: number;
+  ack: boolean;
+}
+
+interface ReturnNotice {
+  channel: AmqpChannel;
+  returned: ReturnedMessage;
+}
+
+interface CloseNotice {
+  channel: AmqpChannel;
+  error: unknown;
+  emitError: boolean;
+}
+
+interface CancelEvent {
+  channel: AmqpChannel;
+  consumer: Consumer;
+  notice: CancelNotice;
+}
+
+interface ConfirmWaiter {
+  resolve: (value: undefined) => void;
+  reject: (error: unknown) => void;
+  failed: boolean;
+}
+
+function deliverConfirm(notice: ConfirmNotice): void {
+  const channel = notice.channel;
+  if (!notice.ack) channel.undeliveredNacks--;
+  channel.emitterOrNull?.emit(notice.ack ? "ack" : "nack", notice.seq);
+}
+
+function deliverReturn(notice: ReturnNotice): void {
+  notice.channel.emitterOrNull?.emit("return", notice.returned);
+}
+
+function deliverClose(notice: CloseNotice): void {
+  const emitter = notice.channel.emitterOrNull;
+  if (emitter === null) return;
+  if (notice.emitError) emitter.emit("error", notice.error);
+  emitter.emit("close", notice.error);
+}
+
+function deliverCancel(event: CancelEvent): unknown {
+  event.channel.emitterOrNull?.emit("cancel", event.notice);
+  return event.consumer.onCancel?.(event.notice);
+}
+
+function settleWaiter(waiter: ConfirmWaiter): void {
+  if (waiter.failed) {
+    waiter.reject(
+      new BrokerlabError(
+        "PUBLISH_NACKED",
+        "waitForConfirms: the broker nacked at least one publish (a queue refused it).",
+        {},
+      ),
+    );
+  } else {
+    waiter.resolve(undefined);
+  }
+}
+
+function onConsumerTimeout(channel: AmqpChannel): void {
+  channel.consumerTimeoutFired();
+}
+
+const SETTLE_ACK = 0;
+const SETTLE_REQUEUE = 1;
+const SETTLE_DISCARD = 2;
+
+const CONSUME_OPTIONS = [
+  "noAck",
+  "prefetch",
+  "priority",
+  "exclusive",
+  "consumerTag",
+  "arguments",
+  "onCancel",
+  "onError",
+] as const;
+
+/**
+ * An AMQP channel: where a client declares topology, publishes, consumes and settles deliveries.
+ *
+ * - **Delivery tags** count from 1 per channel, consumer deliveries and gets alike.
+ * - **Settling** (`ack`, `nack`, `reject`, with `multiple`) an unknown, already settled or foreign
+ *   tag is a 406 channel error.
+ * - **Channel errors**: a broker error (404, 403, 405, 406) throws an {@link AmqpError} and closes
+ *   the channel first: its consumers stop, its unacked messages are requeued
+ *   (`redelivered = true`), later calls throw `CHANNEL_CLOSED`, and `"error"` then `"close"`
+ *   listeners run. Hard errors (503, 530, 540) close the whole connection.
+ * - **Confirm mode** numbers publishes from 1; each gets exactly one `"ack"` or `"nack"` event
+ *   (nack when a queue refused it), returns first.
+ * - **Prefetch**: `prefetch(n)` limits consumers started afterwards; `prefetch(n, true)` the whole
+ *   channel; both can apply. Gets and no-ack consumers are not limited.
+ *
+ * @example
+ * ```ts
+ * const channel = broker.connect().channel({ confirm: true });
+ * channel.queue("jobs", { durable: true });
+ * channel.on("ack", (seq) => console.log("confirmed", seq));
+ * channel.sendToQueue("jobs", { task: "resize" }); // 1
+ * const d = channel.get("jobs");
+ * d?.ack();
+ * ```
+ */
+export class AmqpChannel {
+  /** Broker-wide channel id (events use it). */
+  readonly id: number;
+  /** Channel number on its connection. */
+  readonly number: number;
+  /** The connection. */
+  readonly connection: AmqpConnection;
+  /** The broker. */
+  readonly broker: AmqpBroker;
+  /** @internal Last delivery tag issued. */
+  lastTag = 0;
+  /** @internal Unacked deliveries by tag, in tag order. */
+  readonly unacked = new Map<number, Delivery>();
+  /** @internal Unacked consumer deliveries (what a global prefetch limits). */
+  consumerUnacked = 0;
+  /** @internal Channel-wide prefetch (global=true), 0 = unlimited. */
+  globalPrefetch = 0;
+  /** @internal Queues that found this channel at its global limit. */
+  readonly suspendedIn = new Set<AmqpQueue>();
+  /** @internal Consumers by tag. */
+  readonly consumers = new Map<string, Consumer>();
+  /** @internal Nacks scheduled but not yet delivered to listeners. */
+  undeliveredNacks = 0;
+  private consumerPrefetch = 0;
+  private confirming = false;
+  private publishSeq = 0;
+  private closedFlag = false;
+  private cause: unknown = null;
+  private emitter: EventEmitter<AmqpChannelEvents> | null = null;
+  private timeoutTimer = -1;
+
+  /** @internal Created by {@link AmqpConnection.channel}. */
+  constructor(connection: AmqpConnection, id: number, number: number, options: ChannelOptions | undefined) {
+    this.connection = connection;
+    this.broker = connection.broker;
+    this.id = id;
+    this.number = number;
+    const confirm = booleanOption(options?.confirm, "confirm", "AmqpConnection.channel");
+    if (options?.prefetch !== undefined)
+      checkInteger(options.prefetch, "prefetch", "AmqpConnection.channel", 0, 65535);
+    if (options?.globalPrefetch !== undefined) {
+      checkInteger(options.globalPrefetch, "globalPrefetch", "AmqpConnection.channel", 0, 65535);
+    }
+    this.confirming = confirm;
+    this.consumerPrefetch = options?.prefetch ?? 0;
+    this.globalPrefetch = options?.globalPrefetch ?? 0;
+  }
+
+  // ------------------------------------------------------------------ state
+
+  /** True once closed (by the client, an error, or its connection). */
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  /** What closed the channel: an {@link AmqpError}, a crashing handler's error, or null. */
+  get closeError(): unknown {
+    return this.cause;
+  }
+
+  /** True in confirm mode. */
+  get confirmMode(): boolean {
+    return this.confirming;
+  }
+
+  /** Unacked deliveries on this channel. */
+  get unackedCount(): number {
+    return this.unacked.size;
+  }
+
+  /** The unacked deliveries, in delivery-tag order (a snapshot). */
+  unackedDeliveries(): Delivery[] {
+    return [...this.unacked.values()];
+  }
+
+  /** The per-consumer prefetch new consumers get (0 = unlimited). */
+  get prefetchCount(): number {
+    return this.consumerPrefetch;
+  }
+
+  /** The channel-wide prefetch (0 = unlimited). */
+  get globalPrefetchCount(): number {
+    return this.globalPrefetch;
+  }
+
+  /** Adds a listener, called as a simulation event. */
+  on<E extends keyof AmqpChannelEvents>(event: E, listener: AmqpChannelEvents[E]): this {
+    // biome-ignore lint/suspicious/noExplicitAny: eventemitter3's listener typing needs the cast.
+    (this.emitter ??= new EventEmitter()).on(event, listener as any);
+    return this;
+  }
+
+  /** Adds a one-shot listener. */
+  once<E extends keyof AmqpChannelEvents>(event: E, listener: AmqpChannelEvents[E]): this {
+    // biome-ignore lint/suspicious/noExplicitAny: see on().
+    (this.emitter ??= new EventEmitter()).once(event, listener as any);
+    return this;
+  }
+
+  /** Removes a listener. */
+  off<E extends keyof AmqpChannelEvents>(event: E, listener: AmqpChannelEvents[E]): this {
+    // biome-ignore lint/suspicious/noExplicitAny: see on().
+    this.emitter?.off(event, listener as any);
+    return this;
+  }
+
+  /** @internal */
+  get emitterOrNull(): EventEmitter<AmqpChannelEvents> | null {
+    return this.emitter;
+  }
+
+  // ------------------------------------------------------------------ QoS and confirms
+
+  /**
+   * `basic.qos`: with `global` false (default) the prefetch of consumers started afterwards, with
+   * `global` true the limit on unacked consumer deliveries of the whole channel. 0 = unlimited.
+   *
+   * @example
+   * ```ts
+   * channel.prefetch(10); // each later consumer: at most 10 unacked
+   * channel.prefetch(50, true); // the channel: at most 50 unacked
+   * ```
+   */
+  prefetch(count: number, global = false): void {
+    this.assertOpen();
+    checkInteger(count, "count", "AmqpChannel.prefetch", 0, 65535);
+    booleanOption(global, "global", "AmqpChannel.prefetch");
+    if (!global) {
+      this.consumerPrefetch = count;
+      return;
+    }
+    this.globalPrefetch = count;
+    this.maybeResume();
+    this.broker.drainDeadLetters();
+  }
+
+  /** `confirm.select`: from now on publishes are numbered and confirmed. Idempotent. */
+  confirm(): void {
+    this.assertOpen();
+    this.confirming = true;
+  }
+
+  /**
+   * Confirm mode: resolves once every publish so far has been confirmed to this channel's
+   * listeners; rejects (`PUBLISH_NACKED`) if any of those still pending was nacked, as amqplib's
+   * `waitForConfirms` does.
+   *
+   * @example
+   * ```ts
+   * channel.publish("orders", "eu", order);
+   * await channel.waitForConfirms();
+   * ```
+   */
+  waitForConfirms(): Promise<void> {
+    this.assertOpen();
+    if (!this.confirming) {
+      throw new InvalidStateError(
+        "AmqpChannel.waitForConfirms: the channel is not in confirm mode; call confirm() or open it with { confirm: true }.",
+        "NOT_CONFIRM_MODE",
+      );
+    }
+    const deferred = this.broker.sim.deferred<undefined>();
+    this.broker.sim.defer(settleWaiter, {
+      resolve: deferred.resolve,
+      reject: deferred.reject,
+      failed: this.undeliveredNacks > 0,
+    });
+    return deferred.promise;
+  }
+
+  // ------------------------------------------------------------------ topology
+
+  /** Declares an exchange; see {@link AmqpBroker.exchange}. Errors close the channel. */
+  exchange(name: string, type: ExchangeType, options?: ExchangeOptions): Exchange {
+    this.assertOpen();
+    try {
+      return this.broker.declareExchange(name, type, options, "AmqpChannel.exchange");
+    } catch (error) {
+      throw this.failOn(error);
+    }
+  }
+
+  /** Checks that an exchange exists (404 otherwise, closing the channel). */
+  checkExchange(name: string): Exchange {
+    this.assertOpen();
+    try {
+      return this.broker.checkExchangeExists(name, "AmqpChannel.checkExchange");
+    } catch (error) {
+      throw this.failOn(error);
+    }
+  }
+
+  /** Deletes an exchange; see {@link AmqpBroker.deleteExchange}. */
+  deleteExchange(name: string, options?: { ifUnused?: boolean }): void {
+    this.assertOpen();
+    try {
+      this.broker.removeExchangeChecked(name, options, "AmqpChannel.deleteExchange");
+    } catch (error) {
+      throw this.failOn(error);
+    }
+  }
+
+  /**
+   * Declares a queue on this channel's connection (so `exclusive` works); see
+   * {@link AmqpBroker.queue}. Errors close the channel.
+   *
+   * @example
+   * ```ts
+   * const replies = channel.queue("", { exclusive: true });
+   * replies.name; // "amq.gen-…"
+   * ```
+   */
+  queue(name: string, options?: QueueOptions): AmqpQueue {
+    this.assertOpen();
+    try {
+      return this.broker.declareQueue(this.connection, name, options, "AmqpChannel.queue");
+    } catch (error) {
+      throw this.failOn(error);
+    }
+  }
+
+  /** Checks that a queue exists and is accessible (404 / 405 otherwise, closing the channel). */
+  checkQueue(name: string): AmqpQueue {
+    return this.queue(name, { passive: true });
+  }
+
+  /** Deletes a queue; see {@link AmqpBroker.deleteQueue}. Returns its ready message count. */
+  deleteQueue(name: string, options?: { ifUnused?: boolean; ifEmpty?: boolean }): number {
+    this.assertOpen();
+    try {
+      const count = this.broker.removeQueueChecked(this.connection, name, options, "AmqpChannel.deleteQueue");
+      this.broker.drainDeadLetters();
+      return count;
+    } catch (error) {
+      throw this.failOn(error);
+    }
+  }
+
+  /** Removes a queue's ready messages; returns how many. */
+  purge(name: string): number {
+    this.assertOpen();
+    try {
+      return this.broker.purgeQueue(this.connection, name, "AmqpChannel.purge");
+    } catch (error) {
+      throw this.failOn(error);
+    }
+  }
+
+  /** Binds a queue to an exchange; see {@link AmqpBroker.bind}. */
+  bind(queue: string, exchange: string, key = "", args?: Record<string, unknown>): void {
+    this.assertOpen();
+    try {
+      this.broker.bindQueue(this.connection, queue, exchange, key, args, "AmqpChannel.bind");
+    } catch (error) {
+      throw this.failOn(error);
+    }
+  }
+
+  /** Removes a queue binding; see {@link AmqpBroker.unbind}. */
+  unbind(queue: string, exchange: string, key = "", args?: Record<string, unknown>): void {
+    this.assertOpen();
+    try {
+      this.broker.unbindQueue(this.connection, queue, exchange, key, args, "AmqpChannel.unbind");
+    } catch (error) {
+      throw this.failOn(error);
+    }
+  }
+
+  /** Binds exchange `destination` to `source`; see {@link AmqpBroker.bindExchange}. */
+  bindExchange(destination: string, source: string, key = "", args?: Record<string, unknown>): void {
+    this.assertOpen();
+    try {
+      this.broker.bindExchanges(destination, source, key, args, true, "AmqpChannel.bindExchange");
+    } catch (error) {
+      throw this.failOn(error);
+    }
+  }
+
+  /** Removes an exchange-to-exchange binding. */
+  unbindExchange(destination: string, source: string, key = "", args?: Record<string, unknown>): void {
+    this.assertOpen();
+    try {
+      this.broker.bindExchanges(destination, source, key, args, false, "AmqpChannel.unbindExchange");
+    } catch (error) {
+      throw this.failOn(error);
+    }
+  }
+
+  // ------------------------------------------------------------------ publishing
+
+  /**
+   * Publishes `content` to `exchange` with `routingKey`. Routing and enqueueing happen now; the
+   * return (if mandatory and unroutable) and, in confirm mode, the ack or nack arrive as events.
+   * Returns the confirm sequence number (from 1), or 0 outside confirm mode.
+   *
+   * Errors: a missing exchange (404), an internal exchange (403) or an invalid `expiration` (406)
+   * close the channel and throw; malformed arguments (routing key over 255 bytes, unknown option)
+   * throw {@link InvalidArgumentError} and change nothing.
+   *
+   * @example
+   * ```ts
+   * channel.publish("orders", "eu.created", { id: 7 }, { mandatory: true, headers: { v: 2 } });
+   * ```
+   */
+  publish(exchange: string, routingKey: string, content: unknown, options?: PublishOptions): number {
+    if (this.closedFlag) throw closedError("channel", this.id, this.cause);
+    checkShortString(exchange, "exchange name", "AmqpChannel.publish");
+    if (typeof routingKey !== "string" || routingKey.length > 85)
+      checkRoutingKey(routingKey, "AmqpChannel.publish");
+    try {
+      return this.broker.publishFrom(
+        this,
+        exchange,
+        routingKey,
+        content,
+        options,
+        "AmqpChannel.publish",
+        null,
+      );
+    } catch (error) {
+      throw this.failOn(error);
+    }
+  }
+
+  /**
+   * Publishes to the default exchange, which routes to the queue named `queue`.
+   *
+   * @example
+   * ```ts
+   * channel.sendToQueue("jobs", "hello");
+   * ```
+   */
+  sendToQueue(queue: string, content: unknown, options?: PublishOptions): number {
+    return this.publish("", queue, content, options);
+  }
+
+  /** @internal The next confirm sequence number. */
+  nextPublishSeq(): number {
+    return ++this.publishSeq;
+  }
+
+  /** @internal Schedules publish `seq`'s confirm. */
+  sendConfirm(seq: number, ack: boolean): void {
+    const broker = this.broker;
+    if (ack) broker.counters.confirmsAcked++;
+    else {
+      broker.counters.confirmsNacked++;
+      this.undeliveredNacks++;
+    }
+    if (broker.sim.bus.wants("amqp.confirm"))
+      broker.sim.bus.emit("amqp.confirm", { channel: this.id, seq, ack });
+    broker.sim.defer(deliverConfirm, { channel: this, seq, ack });
+  }
+
+  /** @internal Schedules a return (312 NO_ROUTE). */
+  sendReturn(message: AmqpMessage): void {
+    const returned: ReturnedMessage = {
+      replyCode: 312,
+      replyText: "NO_ROUTE",
+      exchange: message.exchange,
+      routingKey: message.routingKey,
+      content: message.content,
+      properties: message.properties,
+      message,
+    };
+    this.broker.sim.defer(deliverReturn, { channel: this, returned });
+  }
+
+  // ------------------------------------------------------------------ consuming
+
+  /**
+   * Starts a consumer on `queue` (`basic.consume`); returns it. Ready messages are delivered at
+   * once (as far as prefetch allows); `handler` runs for each as a simulation event.
+   *
+   * Errors: missing queue 404; another connection's exclusive queue 405; an exclusive consumer
+   * conflict 403; a reused consumer tag 530 (connection); global prefetch on a quorum queue 540
+   * (connection).
+   *
+   * @example
+   * ```ts
+   * const consumer = channel.consume("jobs", (d) => {
+   *   process(d.content);
+   *   d.ack();
+   * }, { prefetch: 10 });
+   * ```
+   */
+  consume(queue: string, handler: ConsumerHandler, options?: ConsumeOptions): Consumer {
+    const where = "AmqpChannel.consume";
+    this.assertOpen();
+    checkShortString(queue, "queue name", where);
+    checkFunction(handler, "handler", where);
+    checkOptions(options, CONSUME_OPTIONS, where);
+    const noAck = booleanOption(options?.noAck, "noAck", where);
+    const exclusive = booleanOption(options?.exclusive, "exclusive", where);
+    const prefetch = options?.prefetch ?? this.consumerPrefetch;
+    checkInteger(prefetch, "prefetch", where, 0, 65535);
+    const onError = options?.onError ?? "rethrow";
+    checkOneOf(onError, ["rethrow", "close-channel"], "onError", where);
+    if (options?.onCancel !== undefined) checkFunction(options.onCancel, "onCancel", where);
+    if (options?.consumerTag !== undefined) checkShortString(options.consumerTag, "consumerTag", where);
+    const rawArgs = options?.arguments;
+    if (
+      rawArgs !== undefined &&
+      (rawArgs === null || typeof rawArgs !== "object" || Array.isArray(rawArgs))
+    ) {
+      throw new InvalidArgumentError(`${where}: arguments must be an object.`);
+    }
+    const args = definedEntries(rawArgs);
+    if (options?.priority !== undefined) {
+      checkInteger(options.priority, "priority", where);
+      args["x-priority"] = options.priority;
+    }
+    try {
+      const tag = options?.consumerTag ?? this.broker.generateName("amq.ctag");
+      if (this.consumers.has(tag)) {
+        throw new AmqpError("NOT_ALLOWED", `attempt to reuse consumer tag '${tag}'`, {
+          reason: "consumer-tag-reuse",
+          consumerTag: tag,
+        });
+      }
+      const target = this.broker.lookupQueue(this.connection, queue);
+      const priority = args["x-priority"];
+      if (priority !== undefined && (typeof priority !== "number" || !Number.isInteger(priority))) {
+        throw new AmqpError(
+          "PRECONDITION_FAILED",
+          `invalid arg 'x-priority' for ${resourceName("queue", queue)}: {unacceptable_type,${amqpTypeName(priority)}}`,
+          { reason: "invalid-arg", argument: "x-priority" },
+        );
+      }
+      if (target.exclusiveConsumer !== null || (exclusive && target.consumerCount > 0)) {
+        throw new AmqpError("ACCESS_REFUSED", `${resourceName("queue", queue)} in exclusive use`, {
+          reason: "exclusive-consumer",
+          queue,
+        });
+      }
+      if (target.type === "quorum" && this.globalPrefetch > 0) {
+        throw new AmqpError(
+          "NOT_IMPLEMENTED",
+          `${resourceName("queue", queue)} does not support global qos`,
+          {
+            reason: "global-qos",
+            queue,
+          },
+        );
+      }
+      const consumer = new Consumer(tag, target, this, handler, {
+        noAck,
+        prefetch,
+        priority: (priority as number | undefined) ?? 0,
+        exclusive,
+        arguments: args,
+        onError,
+        onCancel: options?.onCancel,
+      });
+      this.consumers.set(tag, consumer);
+      const bus = this.broker.sim.bus;
+      if (bus.wants("amqp.consume")) {
+        bus.emit("amqp.consume", { queue, channel: this.id, consumerTag: tag, prefetch, noAck });
+      }
+      target.addConsumer(consumer);
+      this.broker.drainDeadLetters();
+      return consumer;
+    } catch (error) {
+      throw this.failOn(error);
+    }
+  }
+
+  /**
+   * `basic.cancel`: stops new deliveries to the consumer; its unacked deliveries stay unacked and
+   * settleable. An unknown tag is ignored (as the AMQP spec asks). An auto-delete queue left
+   * without consumers is deleted.
+   */
+  cancel(consumerTag: string): void {
+    this.assertOpen();
+    checkString(consumerTag, "consumerTag", "AmqpChannel.cancel");
+    const consumer = this.consumers.get(consumerTag);
+    if (consumer === undefined) return;
+    this.detach(consumer, false);
+    const queue = consumer.queue;
+    this.broker.maybeAutoDelete(queue);
+    if (!queue.deleted) queue.dispatch();
+    this.broker.drainDeadLetters();
+  }
+
+  /** Removes a consumer from its queue and this channel. */
+  private detach(consumer: Consumer, byServer: boolean): void {
+    consumer.cancelled = true;
+    this.consumers.delete(consumer.tag);
+    consumer.queue.removeConsumer(consumer);
+    const bus = this.broker.sim.bus;
+    if (bus.wants("amqp.cancel")) {
+      bus.emit("amqp.cancel", {
+        queue: consumer.queue.name,
+        channel: this.id,
+        consumerTag: consumer.tag,
+        byServer,
+      });
+    }
+  }
+
+  /** @internal The broker cancels `consumer` (its queue is being deleted) and notifies it. */
+  serverCancel(consumer: Consumer): void {
+    this.detach(consumer, true);
+    const notice: CancelNotice = {
+      consumerTag: consumer.tag,
+      queue: consumer.queue.name,
+      reason: "queue-deleted",
+    };
+    this.broker.sim.defer(deliverCancel, { channel: this, consumer, notice });
+  }
+
+  /**
+   * `basic.get`: the queue's head message, or null when none is ready (`messageCount` on the
+   * delivery: ready messages left). Not limited by prefetch.
+   *
+   * @example
+   * ```ts
+   * const d = channel.get("jobs");
+   * if (d) d.ack();
+   * ```
+   */
+  get(queue: string, options?: { noAck?: boolean }): Delivery | null {
+    const where = "AmqpChannel.get";
+    this.assertOpen();
+    checkShortString(queue, "queue name", where);
+    checkOptions(options, ["noAck"], where);
+    const noAck = booleanOption(options?.noAck, "noAck", where);
+    try {
+      const delivery = this.broker.lookupQueue(this.connection, queue).fetch(this, noAck);
+      this.broker.drainDeadLetters();
+      return delivery;
+    } catch (error) {
+      throw this.failOn(error);
+    }
+  }
+
+  /** @internal Registers an ack-requiring delivery. */
+  track(delivery: Delivery): void {
+    this.unacked.set(delivery.deliveryTag, delivery);
+    const consumer = delivery.consumer;
+    if (consumer !== null) {
+      consumer.unacked++;
+      this.consumerUnacked++;
+    }
+    if (this.timeoutTimer < 0 && this.broker.consumerTimeoutMs !== null)
+      this.armConsumerTimeout(delivery.deliveredAt);
+  }
+
+  // ------------------------------------------------------------------ settling
+
+  /**
+   * Acknowledges a delivery (a {@link Delivery} or its tag); with `multiple`, every unacked
+   * delivery up to it (tag 0 with `multiple`: all). Unknown, settled or foreign tags are 406.
+   *
+   * @example
+   * ```ts
+   * channel.ack(delivery);
+   * channel.ack(delivery.deliveryTag, true); // and everything before it
+   * ```
+   */
+  ack(delivery: Delivery | number, multiple = false): void {
+    if (this.closedFlag) throw closedError("channel", this.id, this.cause);
+    const tag = typeof delivery === "number" ? delivery : this.ownTag(delivery);
+    if (multiple === false) {
+      const found = this.unacked.get(tag);
+      if (found === undefined) {
+        this.checkTag(tag, "ack");
+        throw this.failOn(unknownDeliveryTag(tag));
+      }
+      this.unacked.delete(tag);
+      this.settleOne(found, SETTLE_ACK, "ack");
+      const queue = found.source;
+      if (!queue.deleted && queue.ready > 0) queue.dispatch();
+      this.afterSettle();
+      return;
+    }
+    booleanOption(multiple, "multiple", "AmqpChannel.ack");
+    this.settleMany(tag, multiple, SETTLE_ACK, "ack");
+  }
+
+  /**
+   * Negatively acknowledges (amqplib's argument order): `requeue` (default true) puts messages
+   * back in their original positions with `redelivered = true`; otherwise they are dead-lettered
+   * (reason `rejected`) or discarded.
+   *
+   * @example
+   * ```ts
+   * channel.nack(delivery, false, false); // dead-letter it
+   * ```
+   */
+  nack(delivery: Delivery | number, multiple = false, requeue = true): void {
+    if (this.closedFlag) throw closedError("channel", this.id, this.cause);
+    const tag = typeof delivery === "number" ? delivery : this.ownTag(delivery);
+    booleanOption(multiple, "multiple", "AmqpChannel.nack");
+    booleanOption(requeue, "requeue", "AmqpChannel.nack");
+    this.settleMany(tag, multiple, requeue ? SETTLE_REQUEUE : SETTLE_DISCARD, "nack");
+  }
+
+  /** Rejects one delivery: requeue (default) or dead-letter/discard. */
+  reject(delivery: Delivery | number, requeue = true): void {
+    if (this.closedFlag) throw closedError("channel", this.id, this.cause);
+    const tag = typeof delivery === "number" ? delivery : this.ownTag(delivery);
+    booleanOption(requeue, "requeue", "AmqpChannel.reject");
+    this.settleMany(tag, false, requeue ? SETTLE_REQUEUE : SETTLE_DISCARD, "reject");
+  }
+
+  /** Acknowledges every unacked delivery on the channel. */
+  ackAll(): void {
+    this.assertOpen();
+    this.settleMany(0, true, SETTLE_ACK, "ack");
+  }
+
+  /** Nacks every unacked delivery on the channel (requeue by default). */
+  nackAll(requeue = true): void {
+    this.assertOpen();
+    booleanOption(requeue, "requeue", "AmqpChannel.nackAll");
+    this.settleMany(0, true, requeue ? SETTLE_REQUEUE : SETTLE_DISCARD, "nack");
+  }
+
+  /** `basic.recover` (requeue=true): every unacked delivery goes back to its queue, redelivered. */
+  recover(): void {
+    this.assertOpen();
+    this.settleMany(0, true, SETTLE_REQUEUE, "nack");
+  }
+
+  private ownTag(delivery: Delivery): number {
+    if (delivery === null || typeof delivery !== "object" || typeof delivery.deliveryTag !== "number") {
+      throw new InvalidArgumentError("AmqpChannel: expected a Delivery or a delivery tag (a number).");
+    }
+    if (delivery.channel !== this) {
+      throw this.failOn(
+        unknownDeliveryTag(delivery.deliveryTag, { foreign: true, channel: delivery.channel.id }),
+      );
+    }
+    return delivery.deliveryTag;
+  }
+
+  private checkTag(tag: unknown, method: string): void {
+    if (typeof tag !== "number" || !Number.isInteger(tag) || tag < 0) {
+      throw new InvalidArgumentError(
+        `AmqpChannel.${method}: a delivery tag is an integer ≥ 0, got ${String(tag)}.`,
+      );
+    }
+  }
+
+  private settleMany(tag: number, multiple: boolean, kind: number, method: "ack" | "nack" | "reject"): void {
+    this.checkTag(tag, method);
+    const unacked = this.unacked;
+    if (!multiple) {
+      const delivery = unacked.get(tag);
+      if (delivery === undefined) throw this.failOn(unknownDeliveryTag(tag));
+      unacked.delete(tag);
+      this.settleOne(delivery, kind, method);
+      const queue = delivery.source;
+      if (!queue.deleted) {
+        if (kind === SETTLE_REQUEUE) queue.afterRequeue();
+        else if (queue.ready > 0) queue.dispatch();
+      }
+      this.afterSettle();
+      return;
+    }
+    // multiple: every outstanding tag up to `tag`, which must itself be outstanding (0: all).
+    if (tag !== 0 && !unacked.has(tag)) throw this.failOn(unknownDeliveryTag(tag, { multiple }));
+    const touched: AmqpQueue[] = [];
+    for (const [current, delivery] of unacked) {
+      if (tag !== 0 && current > tag) break;
+      unacked.delete(current);
+      this.settleOne(delivery, kind, method);
+      const queue = delivery.source;
+      if (!queue.deleted && !touched.includes(queue)) touched.push(queue);
+    }
+    for (const queue of touched) {
+      if (queue.deleted) continue;
+      if (kind === SETTLE_REQUEUE) queue.afterRequeue();
+      else if (queue.ready > 0) queue.dispatch();
+    }
+    this.afterSettle();
+  }
+
+  /** Settles one delivery already removed from {@link unacked}. */
+  private settleOne(delivery: Delivery, kind: number, method: "ack" | "nack" | "reject"): void {
+    delivery.settled = true;
+    const queue = delivery.source;
+    const consumer = delivery.consumer;
+    if (consumer !== null) {
+      const wasFull = consumer.prefetch > 0 && consumer.unacked >= consumer.prefetch;
+      consumer.unacked--;
+      this.consumerUnacked--;
+      if (wasFull && !queue.deleted) queue.unblockFor(this);
+    }
+    const entry = delivery.entry;
+    // A deleted queue's deliveries keep their tags, but settling them changes nothing else.
+    if (queue.deleted || entry.state !== ENTRY_UNACKED) return;
+    const broker = this.broker;
+    const bus = broker.sim.bus;
+    if (kind === SETTLE_ACK) {
+      queue.settleAck(entry);
+      broker.counters.acked++;
+      if (bus.wants("amqp.ack")) {
+        bus.emit("amqp.ack", {
+          queue: queue.name,
+          messageId: entry.message.id,
+          channel: this.id,
+          deliveryTag: delivery.deliveryTag,
+        });
+      }
+      return;
+    }
+    broker.counters.nacked++;
+    if (bus.wants("amqp.nack")) {
+      bus.emit("amqp.nack", {
+        queue: queue.name,
+        messageId: entry.message.id,
+        channel: this.id,
+        deliveryTag: delivery.deliveryTag,
+        requeue: kind === SETTLE_REQUEUE,
+        method: method === "reject" ? "reject" : "nack",
+      });
+    }
+    if (kind === SETTLE_REQUEUE) queue.settleRequeue(entry);
+    else queue.settleReject(entry);
+  }
+
+  private afterSettle(): void {
+    if (this.timeoutTimer >= 0 && this.unacked.size === 0) {
+      this.broker.sim.cancel(this.timeoutTimer);
+      this.timeoutTimer = -1;
+    }
+    this.maybeResume();
+    this.broker.drainDeadLetters();
+  }
+
+  /** The global prefetch has room again: queues that parked this channel's consumers resume. */
+  private maybeResume(): void {
+    const suspendedIn = this.suspendedIn;
+    if (suspendedIn.size === 0) return;
+    if (this.globalPrefetch !== 0 && this.consumerUnacked >= this.globalPrefetch) return;
+    const queues = [...suspendedIn];
+    suspendedIn.clear();
+    for (const queue of queues) if (!queue.deleted) queue.resumeChannel(this);
+  }
+
+  // ------------------------------------------------------------------ consumer timeout
+
+  private armConsumerTimeout(deliveredAt: number): void {
+    const sim = this.broker.sim;
+    const due = deliveredAt + (this.broker.consumerTimeoutMs as number);
+    this.timeoutTimer = sim.schedule(Math.max(due, sim.now), onConsumerTimeout, this);
+  }
+
+  /** @internal */
+  consumerTimeoutFired(): void {
+    this.timeoutTimer = -1;
+    if (this.closedFlag) return;
+    const oldest = this.unacked.values().next().value as Delivery | undefined;
+    if (oldest === undefined) return;
+    const timeout = this.broker.consumerTimeoutMs as number;
+    const sim = this.broker.sim;
+    if (sim.now - oldest.deliveredAt >= timeout) {
+      const error = new AmqpError(
+        "PRECONDITION_FAILED",
+        `delivery acknowledgement on channel ${this.number} timed out. Timeout value used: ${timeout} ms. ` +
+          "This timeout value can be configured, see consumers doc guide to learn more",
+        { reason: "consumer-timeout", deliveryTag: oldest.deliveryTag },
+      );
+      this.shutdown(error, true);
+      return;
+    }
+    this.armConsumerTimeout(oldest.deliveredAt);
+  }
+
+  // ------------------------------------------------------------------ closing
+
+  /**
+   * Closes the channel: its consumers stop and its unacked messages are requeued to their original
+   * positions with `redelivered = true` (quorum queues count a delivery). Idempotent.
+   *
+   * @example
+   * ```ts
+   * channel.close();
+   * channel.closed; // true
+   * ```
+   */
+  close(): void {
+    if (this.closedFlag) return;
+    this.shutdown(null, false);
+  }
+
+  /** @internal A consumer handler threw under `onError: "close-channel"`: the consumer crashed. */
+  crash(error: unknown): void {
+    if (this.closedFlag) return;
+    this.shutdown(error, true);
+  }
+
+  /**
+   * Turns an error from a broker call into what the call throws: an {@link AmqpError} first closes
+   * the channel (or the connection, for hard errors); other errors (bad arguments) change nothing.
+   */
+  private failOn(error: unknown): unknown {
+    if (error instanceof AmqpError && !this.closedFlag) {
+      if (error.connectionLevel) this.connection.shutdown(error);
+      else this.shutdown(error, true);
+    }
+    return error;
+  }
+
+  /** @internal Closes: cancels consumers, requeues unacked, notifies listeners. */
+  shutdown(cause: unknown, emitError: boolean): void {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    this.cause = cause;
+    const broker = this.broker;
+    if (this.timeoutTimer >= 0) {
+      broker.sim.cancel(this.timeoutTimer);
+      this.timeoutTimer = -1;
+    }
+    const detachedFrom: AmqpQueue[] = [];
+    for (const consumer of [...this.consumers.values()]) {
+      this.detach(consumer, false);
+      if (!detachedFrom.includes(consumer.queue)) detachedFrom.push(consumer.queue);
+    }
+    const touched: AmqpQueue[] = [];
+    let requeued = 0;
+    for (const delivery of this.unacked.values()) {
+      delivery.settled = true;
+      const queue = delivery.source;
+      const consumer = delivery.consumer;
+      if (consumer !== null) consumer.unacked--;
+      if (queue.deleted || delivery.entry.state !== ENTRY_UNACKED) continue;
+      queue.settleRequeue(delivery.entry);
+      requeued++;
+      if (!touched.includes(queue)) touched.push(queue);
+    }
+    this.unacked.clear();
+    this.consumerUnacked = 0;
+    for (const queue of this.suspendedIn) queue.forgetChannel(this);
+    this.suspendedIn.clear();
+    for (const queue of touched) if (!queue.deleted) queue.afterRequeue();
+    // RabbitMQ requeues first, then deletes an auto-delete queue its last consumer left. A queue
+    // that keeps going may now feed another consumer (a single-active-consumer queue's next one).
+    for (const queue of detachedFrom) {
+      broker.maybeAutoDelete(queue);
+      if (!queue.deleted) queue.dispatch();
+    }
+    this.connection.channelMap.delete(this.number);
+    const bus = broker.sim.bus;
+    if (bus.wants("amqp.channel-close")) {
+      bus.emit("amqp.channel-close", {
+        connection: this.connection.id,
+        channel: this.id,
+        replyCode: cause instanceof AmqpError ? cause.replyCode : null,
+        replyText: cause instanceof AmqpError ? cause.replyText : cause === null ? null : String(cause),
+        requeued,
+      });
+    }
+    broker.sim.defer(deliverClose, { channel: this, error: cause, emitError: emitError && cause !== null });
+    broker.drainDeadLetters();
+  }
+
+  private assertOpen(): void {
+    if (this.closedFlag) throw closedError("channel", this.id, this.cause);
+  }
+
+  // ------------------------------------------------------------------ invariants
+
+  /** @internal Asserts the channel's invariants; counts unacked deliveries per queue. */
+  checkInvariants(seen: Set<QueueEntry>, unackedByQueue: Map<AmqpQueue, number>): void {
+    invariant(!this.closedFlag, () => `closed channel ${this.id} still registered`);
+    invariant(
+      this.connection.channelMap.get(this.number) === this,
+      () => `channel ${this.id} not registered`,
+    );
+    let previous = 0;
+    let consumerDeliveries = 0;
+    const perConsumer = new Map<Consumer, number>();
+    for (const [tag, delivery] of this.unacked) {
+      invariant(
+        tag === delivery.deliveryTag,
+        () => `channel ${this.id}: tag ${tag} maps to delivery ${delivery.deliveryTag}`,
+      );
+      invariant(
+        tag > previous && tag <= this.lastTag,
+        () => `channel ${this.id}: delivery tags out of order at ${tag}`,
+      );
+      previous = tag;
+      invariant(
+        delivery.channel === this && delivery.ackRequired && !delivery.settled,
+        () => `channel ${this.id}: bad unacked ${tag}`,
+      );
+      const consumer = delivery.consumer;
+      if (consumer !== null) {
+        consumerDeliveries++;
+        perConsumer.set(consumer, (perConsumer.get(consumer) ?? 0) + 1);
+      }
+      if (delivery.source.deleted) continue;
+      invariant(
+        delivery.entry.state === ENTRY_UNACKED,
+        () => `channel ${this.id}: unacked ${tag} in state ${delivery.entry.state}`,
+      );
+      invariant(
+        !seen.has(delivery.entry),
+        () => `message ${delivery.message.id} is in two places (channel ${this.id})`,
+      );
+      seen.add(delivery.entry);
+      unackedByQueue.set(delivery.source, (unackedByQueue.get(delivery.source) ?? 0) + 1);
+    }
+    invariant(
+      consumerDeliveries === this.consumerUnacked,
+      () => `channel ${this.id}: consumer unacked count off`,
+    );
+    for (const [consumer, count] of perConsumer) {
+      invariant(
+        consumer.unacked === count,
+        () => `consumer ${consumer.tag}: unacked ${consumer.unacked} ≠ ${count}`,
+      );
+    }
+    for (const consumer of this.consumers.values()) {
+      invariant(
+        !consumer.cancelled && consumer.channel === this,
+        () => `channel ${this.id}: stale consumer ${consumer.tag}`,
+      );
+      invariant(
+        consumer.queue.consumerList.includes(consumer),
+        () => `consumer ${consumer.tag} not attached to its queue`,
+      );
+      if (!perConsumer.has(consumer))
+        invariant(consumer.unacked === 0, () => `consumer ${consumer.tag}: phantom unacked`);
+    }
+  }
+}

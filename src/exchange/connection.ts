@@ -1,0 +1,180 @@
+import { EventEmitter } from "eventemitter3";
+import type { AmqpQueue } from "../queue/queue.js";
+import { checkOptions, checkString } from "../scheduler/validate.js";
+import { type AmqpError, closedError } from "./amqp-error.js";
+import type { AmqpBroker } from "./broker.js";
+import { AmqpChannel, type ChannelOptions } from "./channel.js";
+
+/**
+ * Options of {@link AmqpBroker.connect}.
+ *
+ * @example
+ * ```ts
+ * broker.connect({ name: "billing-worker", user: "billing" });
+ * ```
+ */
+export interface ConnectionOptions {
+  /** A name for traces. Default `connection-<id>`. */
+  name?: string;
+  /** The authenticated user; a publish's `userId` property must equal it. Default `"guest"`. */
+  user?: string;
+}
+
+/**
+ * Listeners of an {@link AmqpConnection}, called as simulation events.
+ *
+ * @example
+ * ```ts
+ * connection.on("close", (error) => console.log("closed", error?.code));
+ * ```
+ */
+export interface AmqpConnectionEvents {
+  /** A connection-level error (503, 530, 540) closed it. Emitted before `close`. */
+  error: (error: AmqpError) => void;
+  /** It closed; `error` is null for a client close. */
+  close: (error: AmqpError | null) => void;
+}
+
+interface ConnectionNotice {
+  connection: AmqpConnection;
+  error: AmqpError | null;
+}
+
+function deliverConnectionClose(notice: ConnectionNotice): void {
+  const emitter = notice.connection.emitterOrNull;
+  if (emitter === null) return;
+  if (notice.error !== null) emitter.emit("error", notice.error);
+  emitter.emit("close", notice.error);
+}
+
+/**
+ * A client connection: it owns channels and exclusive queues. Closing it closes every channel
+ * (requeueing their unacked messages, `redelivered = true`) and then deletes its exclusive queues.
+ *
+ * @example
+ * ```ts
+ * const connection = broker.connect();
+ * const channel = connection.channel();
+ * channel.queue("", { exclusive: true }); // a private reply queue
+ * connection.close(); // the queue goes with it
+ * ```
+ */
+export class AmqpConnection {
+  /** Broker-wide connection id, from 1. */
+  readonly id: number;
+  /** Name for traces. */
+  readonly name: string;
+  /** The authenticated user. */
+  readonly user: string;
+  /** The broker. */
+  readonly broker: AmqpBroker;
+  /** @internal Open channels by channel number. */
+  readonly channelMap = new Map<number, AmqpChannel>();
+  /** @internal Exclusive queues this connection owns. */
+  readonly exclusiveQueues = new Set<AmqpQueue>();
+  private closedFlag = false;
+  private error: AmqpError | null = null;
+  private emitter: EventEmitter<AmqpConnectionEvents> | null = null;
+
+  /** @internal Created by {@link AmqpBroker.connect}. */
+  constructor(broker: AmqpBroker, id: number, options: ConnectionOptions | undefined) {
+    const name = options?.name ?? `connection-${id}`;
+    const user = options?.user ?? "guest";
+    checkString(name, "name", "AmqpBroker.connect");
+    checkString(user, "user", "AmqpBroker.connect", true);
+    this.broker = broker;
+    this.id = id;
+    this.name = name;
+    this.user = user;
+  }
+
+  /** True once closed. */
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  /** The connection-level error that closed it, or null. */
+  get closeError(): AmqpError | null {
+    return this.error;
+  }
+
+  /** The open channels, by channel number. */
+  get channels(): AmqpChannel[] {
+    return [...this.channelMap.values()];
+  }
+
+  /**
+   * Opens a channel, numbered with the lowest free number from 1.
+   *
+   * @example
+   * ```ts
+   * const publisher = connection.channel({ confirm: true });
+   * const worker = connection.channel({ prefetch: 1 });
+   * ```
+   */
+  channel(options?: ChannelOptions): AmqpChannel {
+    if (this.closedFlag) throw closedError("connection", this.id, this.error);
+    checkOptions(options, ["confirm", "prefetch", "globalPrefetch"], "AmqpConnection.channel");
+    let number = 1;
+    while (this.channelMap.has(number)) number++;
+    const channel = new AmqpChannel(this, this.broker.nextChannelId(), number, options);
+    this.channelMap.set(number, channel);
+    const bus = this.broker.sim.bus;
+    if (bus.wants("amqp.channel-open")) {
+      bus.emit("amqp.channel-open", { connection: this.id, channel: channel.id, number });
+    }
+    return channel;
+  }
+
+  /** Closes every channel (requeueing their unacked messages) and deletes exclusive queues. Idempotent. */
+  close(): void {
+    this.shutdown(null);
+  }
+
+  /** Adds a listener (called as a simulation event). */
+  on<E extends keyof AmqpConnectionEvents>(event: E, listener: AmqpConnectionEvents[E]): this {
+    // biome-ignore lint/suspicious/noExplicitAny: eventemitter3's listener typing needs the cast.
+    (this.emitter ??= new EventEmitter()).on(event, listener as any);
+    return this;
+  }
+
+  /** Adds a one-shot listener. */
+  once<E extends keyof AmqpConnectionEvents>(event: E, listener: AmqpConnectionEvents[E]): this {
+    // biome-ignore lint/suspicious/noExplicitAny: see on().
+    (this.emitter ??= new EventEmitter()).once(event, listener as any);
+    return this;
+  }
+
+  /** Removes a listener. */
+  off<E extends keyof AmqpConnectionEvents>(event: E, listener: AmqpConnectionEvents[E]): this {
+    // biome-ignore lint/suspicious/noExplicitAny: see on().
+    this.emitter?.off(event, listener as any);
+    return this;
+  }
+
+  /** @internal */
+  get emitterOrNull(): EventEmitter<AmqpConnectionEvents> | null {
+    return this.emitter;
+  }
+
+  /** @internal Closes with `error` (null: client close). */
+  shutdown(error: AmqpError | null): void {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    this.error = error;
+    for (const channel of [...this.channelMap.values()]) channel.shutdown(error, false);
+    const broker = this.broker;
+    for (const queue of [...this.exclusiveQueues]) broker.removeQueue(queue, "exclusive-owner-closed");
+    broker.connectionMap.delete(this.id);
+    const bus = broker.sim.bus;
+    if (bus.wants("amqp.connection-close")) {
+      bus.emit("amqp.connection-close", {
+        connection: this.id,
+        replyCode: error === null ? null : error.replyCode,
+        replyText: error === null ? null : error.replyText,
+      });
+    }
+    broker.sim.defer(deliverConnectionClose, { connection: this, error });
+    broker.drainDeadLetters();
+  }
+}
