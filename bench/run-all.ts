@@ -16,7 +16,7 @@ for (const script of scripts) {
   console.log(`\n## ${script}\n`);
   const result = spawnSync(
     process.execPath,
-    ["--import", "tsx", join(here, script), ...process.argv.slice(2)],
+    ["--expose-gc", "--import", "tsx", join(here, script), ...process.argv.slice(2)],
     {
       stdio: "inherit",
     },
