@@ -609,7 +609,10 @@ export class AmqpBroker {
       throw new InvalidArgumentError(`${where}: alternateExchange must be an exchange name.`);
     }
     if (!(EXCHANGE_TYPES as readonly string[]).includes(type)) {
-      throw new AmqpError("COMMAND_INVALID", `invalid exchange type '${type}'`, {
+      // RabbitMQ 3.10's rabbit_exchange:check_type says "unknown exchange type" for a name that
+      // is no registered type (its "invalid exchange type" needs the name to be an Erlang atom
+      // already, which plugin types such as x-delayed-message are not on a stock node).
+      throw new AmqpError("COMMAND_INVALID", `unknown exchange type '${type}'`, {
         reason: "invalid-exchange-type",
         type,
         known: EXCHANGE_TYPES,

@@ -101,6 +101,24 @@ describe("bad input: clear errors with stable codes, nothing changed", () => {
     expect(env.broker.stats().exchanges).toBe(before);
   });
 
+  it("an unknown exchange type is worded as RabbitMQ 3.10.8 words it, and closes the connection", () => {
+    const env = populated();
+    const channel = env.connection.channel();
+    let caught: unknown;
+    try {
+      channel.exchange("delayed", "x-delayed-message" as "direct");
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(AmqpError);
+    // Recorded from RabbitMQ 3.10.8 (test/compat/amqplib's error parity check against the broker).
+    expect((caught as AmqpError).replyText).toBe(
+      "COMMAND_INVALID - unknown exchange type 'x-delayed-message'",
+    );
+    expect((caught as AmqpError).replyCode).toBe(503);
+    expect(env.connection.closed).toBe(true);
+  });
+
   it("routing keys over 255 bytes are refused before anything happens, and the channel stays open", () => {
     const env = populated();
     const long = "é".repeat(128); // 256 bytes

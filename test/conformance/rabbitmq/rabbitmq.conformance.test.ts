@@ -1,31 +1,33 @@
 /**
  * RabbitMQ conformance: every scenario runs against the real broker and must reproduce its golden
- * observation (recorded by `record.ts`), which shows the scenarios are deterministic. Once the
- * simulated side exists, {@link simulatedContext} returns its context and each scenario's
- * simulated observation must equal the real one, field by field.
+ * observation (recorded by `record.ts`), which shows the scenarios are deterministic; then each
+ * scenario runs through brokerlab's amqplib facade on a simulation ({@link simulatedContext}),
+ * and its observation must equal the real one, field by field.
  *
  * Run with `scripts/conformance.sh` (starts and stops RabbitMQ), or with a broker already running:
  * `npx vitest run -c vitest.conformance.config.ts`.
  */
 import { beforeAll, describe, expect, test } from "vitest";
 import { readGolden } from "./golden.js";
-import { type Observation, runScenario, type ScenarioContext } from "./harness.js";
+import { type Observation, runScenario } from "./harness.js";
 import { assertRealBrokerReachable, realContext } from "./real.js";
 import { scenarios } from "./scenarios/index.js";
+import { simulatedContext as createSimulatedContext, type SimulatedContext } from "./simulated.js";
 
 // ---------------------------------------------------------------------------------------------
-// SIMULATED SIDE — plug-in point.
-// When `brokerlab/amqplib` exists, return a context whose `connect()` opens a facade connection
-// on a fresh simulation (auto drive mode) and whose `sleep(ms)` advances that simulation's clock,
-// e.g.:
-//   const sim = new Simulation({ seed: 1 });
-//   return { connect: () => amqpFacade(sim).connect("amqp://sim"), sleep: (ms) => sim.sleep(ms),
-//            name: (base) => base };
-// Returning a context activates the "simulator matches the real broker" tests below.
+// SIMULATED SIDE: every scenario runs through `brokerlab/amqplib` (src/compat/amqplib) on a fresh
+// auto-driven simulation whose virtual clock `ctx.sleep` advances (see simulated.ts).
 // ---------------------------------------------------------------------------------------------
-/** The simulated broker's scenario context; `undefined` until the amqplib facade exists. */
-function simulatedContext(): ScenarioContext | undefined {
-  return undefined;
+/** The simulated broker's scenario context: a fresh simulation per call. */
+function simulatedContext(): SimulatedContext | undefined {
+  return createSimulatedContext();
+}
+
+/** Whether the simulated side is plugged in (the probe's simulation is closed at once). */
+function simulatedSideAvailable(): boolean {
+  const probe = simulatedContext();
+  probe?.close();
+  return probe !== undefined;
 }
 
 /** Real observations of this run, by scenario name, for the simulated comparison. */
@@ -48,13 +50,18 @@ describe("RabbitMQ conformance", () => {
     }
   });
 
-  describe.skipIf(simulatedContext() === undefined)("simulator matches the real broker", () => {
+  describe.skipIf(!simulatedSideAvailable())("simulator matches the real broker", () => {
     for (const scenario of scenarios) {
       test(scenario.name, async () => {
         const real = realObservations.get(scenario.name) ?? readGolden(scenario.name);
         const context = simulatedContext();
         if (!context) throw new Error("simulatedContext() returned undefined");
-        const simulated = await runScenario(scenario, context);
+        let simulated: Observation;
+        try {
+          simulated = await runScenario(scenario, context);
+        } finally {
+          context.close();
+        }
         expect(simulated).toEqual(real);
       });
     }

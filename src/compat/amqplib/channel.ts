@@ -1,0 +1,846 @@
+import { AmqpError } from "../../exchange/amqp-error.js";
+import type { AmqpChannel, ReturnedMessage } from "../../exchange/channel.js";
+import type { CancelNotice } from "../../queue/consumer.js";
+import type { Delivery } from "../../queue/delivery.js";
+import { InvalidArgumentError } from "../../scheduler/errors.js";
+import {
+  assertExchangeArgs,
+  assertQueueArgs,
+  bindingArgs,
+  consumeArgs,
+  contentBytes,
+  numberField,
+  publishArgs,
+  shortString,
+} from "./args.js";
+import type { ChannelModel } from "./connection.js";
+import { AmqplibEmitter } from "./emitter.js";
+import {
+  type AmqpMethod,
+  CHANNEL_CLOSE_ID,
+  channelClosedByServer,
+  channelClosedForConfirm,
+  channelEnded,
+  closeFields,
+  consumerCrashError,
+  IllegalOperationError,
+  isBrokerError,
+  messageNacked,
+  operationFailed,
+} from "./errors.js";
+import { toConsumeMessage, toGetMessage, toReturnMessage } from "./message.js";
+import type { ConsumeMessage, GetMessage, Message, Options, Replies } from "./types.js";
+
+/**
+ * A confirm callback: `null` when the broker acked the publish, an `Error` when it nacked it or
+ * the channel closed first.
+ *
+ * @example
+ * ```ts
+ * const callback: ConfirmCallback = (err) => console.log(err ? "not stored" : "stored");
+ * ```
+ */
+export type ConfirmCallback = (err: Error | null, ok?: Replies.Empty) => void;
+
+/** An operation waiting for a reply that only the channel's close will bring. */
+interface Outstanding {
+  method: AmqpMethod;
+  reject: (error: unknown) => void;
+}
+
+/** The pseudo-queue of RabbitMQ's direct reply-to, which the model does not implement. */
+const DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
+
+function refuseDirectReplyTo(name: string | undefined, where: string): void {
+  if (name === DIRECT_REPLY_TO) {
+    throw new InvalidArgumentError(
+      `${where}: direct reply-to ("${DIRECT_REPLY_TO}") is not modelled by brokerlab; declare an exclusive reply queue (assertQueue("", { exclusive: true })) and use its name.`,
+      "UNSUPPORTED_FEATURE",
+      { feature: "direct-reply-to" },
+    );
+  }
+}
+
+function checkMessage(message: unknown, where: string): { fields?: { deliveryTag?: unknown } } {
+  const fields = (message as Message | null)?.fields;
+  if (message === null || typeof message !== "object" || fields === null || typeof fields !== "object") {
+    throw new InvalidArgumentError(
+      `${where}: expected a message as delivered ({ fields: { deliveryTag } }), got ${message === null ? "null" : typeof message}.`,
+      "INVALID_MESSAGE",
+    );
+  }
+  return message as { fields?: { deliveryTag?: unknown } };
+}
+
+/**
+ * An amqplib-shaped channel (amqplib's promise API `Channel`) over a native {@link AmqpChannel}.
+ * Code written against amqplib runs unchanged; what it observes is what RabbitMQ 3.10 would show:
+ *
+ * - **Operations that await a reply** (`assertQueue`, `bindQueue`, `consume`, `get`, `prefetch`,
+ *   …) run on the broker at the call and resolve at once with amqplib's reply shape. One the
+ *   broker refuses closes the channel, and is rejected when the client learns of the close: the
+ *   channel emits `'error'` (`Channel closed by server: 404 (NOT-FOUND) with message "…"`, numeric
+ *   `code`), then `'close'`, then the operation rejects (`Operation failed: QueueDeclare; …`), in
+ *   amqplib's order, as a simulation event. When nothing drives the simulation (manual mode) the
+ *   operation rejects at once instead, and the events follow when the test drives it.
+ * - **Operations that send without a reply** (`publish`, `sendToQueue`, `ack`, `nack`, `reject`)
+ *   never throw for broker refusals: `publish` returns true, and the channel closes as above.
+ * - **Server notifications** (deliveries, returns, confirms, cancels, closes) arrive as simulation
+ *   events, in the order RabbitMQ sends them on the channel.
+ * - **After a close**, every call fails with amqplib's `IllegalOperationError("Channel closed")`:
+ *   thrown by `publish`/`ack`-style calls, rejected by the others.
+ * - A channel with no `'error'` listener takes its connection down on a server error, as amqplib
+ *   does (the connection emits `'error'`, then every channel and the connection emit `'close'`).
+ * - A consumer callback that throws closes the channel with 541 INTERNAL_ERROR (its unacked
+ *   messages are requeued); the thrown error is emitted as `'error'` with `code` 541. A callback
+ *   returning a promise is awaited by the simulation before virtual time moves; a rejected one
+ *   fails the simulation, as an unhandled rejection fails a Node program.
+ *
+ * Not modelled (refused with an error): direct reply-to, priority queues. Never happens: `'drain'`
+ * (publish always returns true; there is no socket buffer to fill), `'blocked'`.
+ *
+ * @example
+ * ```ts
+ * const channel = await connection.createChannel();
+ * await channel.assertQueue("jobs");
+ * channel.sendToQueue("jobs", Buffer.from("resize:42"), { persistent: true });
+ * await channel.consume("jobs", (msg) => {
+ *   if (msg === null) return; // the queue was deleted
+ *   console.log(msg.content.toString());
+ *   channel.ack(msg);
+ * });
+ * ```
+ */
+export class Channel extends AmqplibEmitter {
+  /** The channel number on its connection (amqplib's `ch`). */
+  readonly ch: number;
+  /** The amqplib-shaped connection this channel belongs to. */
+  readonly model: ChannelModel;
+  /** The underlying connection details (amqplib's `channel.connection`). */
+  readonly connection: ChannelModel["connection"];
+  /** The native channel: brokerlab's own API, for inspection in tests. */
+  readonly native: AmqpChannel;
+
+  /** @internal Confirm callbacks by publish sequence number from {@link lwm} (amqplib's window). */
+  protected unconfirmed: Array<ConfirmCallback | false | null> = [];
+  /** @internal The lowest unconfirmed sequence number. */
+  protected lwm = 1;
+
+  private state: "open" | "closing" | "closed" = "open";
+  private clientClosing = false;
+  private crashError: Error | null = null;
+  /** The call whose refusal made the broker close the channel (the close frame names it). */
+  private failure: AmqpMethod | null = null;
+  private readonly outstanding: Outstanding[] = [];
+  /** RabbitMQ's "most recently declared queue", which an empty queue name stands for. */
+  private lastQueue = "";
+  private readonly consumers = new Map<string, (msg: ConsumeMessage | null) => unknown>();
+  /** True once an operation was answered with the server's close (only the first one is). */
+  private closeAnswered = false;
+  /** `close()` calls waiting for the close to complete. */
+  private readonly closeWaiters: Array<() => void> = [];
+
+  /** @internal Created by {@link ChannelModel.createChannel}. */
+  constructor(model: ChannelModel, native: AmqpChannel) {
+    super();
+    this.model = model;
+    this.connection = model.connection;
+    this.native = native;
+    this.ch = native.number;
+    native.on("return", (returned) => this.onReturn(returned));
+    native.on("ack", (seq) => this.onConfirm(seq, false));
+    native.on("nack", (seq) => this.onConfirm(seq, true));
+    native.on("close", (cause) => this.onNativeClose(cause));
+  }
+
+  /** True once the channel has closed (as the client sees it). */
+  get closed(): boolean {
+    return this.state === "closed";
+  }
+
+  // ------------------------------------------------------------------------- queues
+
+  /**
+   * Declares a queue (amqplib's defaults: durable). `""` makes a server-named `amq.gen-…` queue.
+   * Named options become `x-` arguments (`messageTtl` → `x-message-ttl`, …) and override
+   * `arguments`. A priority queue (`maxPriority`) is refused: the model has none.
+   *
+   * @example
+   * ```ts
+   * const { queue } = await channel.assertQueue("", { exclusive: true });
+   * await channel.assertQueue("work", { deadLetterExchange: "retry", messageTtl: 60_000 });
+   * ```
+   */
+  assertQueue(queue: string, options?: Options.AssertQueue): Promise<Replies.AssertQueue> {
+    return this.rpc("QueueDeclare", () => {
+      const args = assertQueueArgs(queue, options);
+      const declared = this.native.queue(args.queue, {
+        durable: args.durable,
+        exclusive: args.exclusive,
+        autoDelete: args.autoDelete,
+        arguments: args.arguments,
+      });
+      this.lastQueue = declared.name;
+      return { queue: declared.name, messageCount: declared.ready, consumerCount: declared.consumerCount };
+    });
+  }
+
+  /**
+   * Checks that a queue exists (a 404 closes the channel); resolves to its ready-message and
+   * consumer counts.
+   *
+   * @example
+   * ```ts
+   * const { messageCount } = await channel.checkQueue("jobs");
+   * ```
+   */
+  checkQueue(queue: string): Promise<Replies.AssertQueue> {
+    return this.rpc("QueueDeclare", () => {
+      const found = this.native.checkQueue(shortString(queue, "queue", ""));
+      this.lastQueue = found.name;
+      return { queue: found.name, messageCount: found.ready, consumerCount: found.consumerCount };
+    });
+  }
+
+  /**
+   * Deletes a queue; resolves to how many ready messages it held. Its consumers get `null`.
+   *
+   * @example
+   * ```ts
+   * await channel.deleteQueue("jobs", { ifEmpty: true });
+   * ```
+   */
+  deleteQueue(queue: string, options?: Options.DeleteQueue): Promise<Replies.DeleteQueue> {
+    return this.rpc("QueueDelete", () => {
+      const name = this.expandQueue(shortString(queue, "queue", ""));
+      const messageCount = this.native.deleteQueue(name, {
+        ifUnused: !!options?.ifUnused,
+        ifEmpty: !!options?.ifEmpty,
+      });
+      return { messageCount };
+    });
+  }
+
+  /**
+   * Removes a queue's ready messages; resolves to how many.
+   *
+   * @example
+   * ```ts
+   * const { messageCount } = await channel.purgeQueue("jobs");
+   * ```
+   */
+  purgeQueue(queue: string): Promise<Replies.PurgeQueue> {
+    return this.rpc("QueuePurge", () => ({
+      messageCount: this.native.purge(this.expandQueue(shortString(queue, "queue", ""))),
+    }));
+  }
+
+  /**
+   * Binds a queue to an exchange with a pattern (and, for headers exchanges, arguments).
+   *
+   * @example
+   * ```ts
+   * await channel.bindQueue("eu-orders", "orders", "eu.#");
+   * await channel.bindQueue("pdfs", "docs", "", { "x-match": "all", format: "pdf" });
+   * ```
+   */
+  bindQueue(queue: string, source: string, pattern: string, args?: unknown): Promise<Replies.Empty> {
+    return this.rpc("QueueBind", () => {
+      const [name, key] = this.bindingTarget(queue, pattern);
+      this.native.bind(name, shortString(source, "exchange"), key, bindingArgs(args));
+      return {};
+    });
+  }
+
+  /**
+   * Removes a queue binding (nothing if absent).
+   *
+   * @example
+   * ```ts
+   * await channel.unbindQueue("eu-orders", "orders", "eu.#");
+   * ```
+   */
+  unbindQueue(queue: string, source: string, pattern: string, args?: unknown): Promise<Replies.Empty> {
+    return this.rpc("QueueUnbind", () => {
+      const [name, key] = this.bindingTarget(queue, pattern);
+      this.native.unbind(name, shortString(source, "exchange"), key, bindingArgs(args));
+      return {};
+    });
+  }
+
+  // ------------------------------------------------------------------------- exchanges
+
+  /**
+   * Declares an exchange (amqplib's defaults: durable; type `direct` when omitted); resolves to
+   * `{ exchange }`. An unknown type is a connection error (503), as on RabbitMQ.
+   *
+   * @example
+   * ```ts
+   * await channel.assertExchange("orders", "topic", { alternateExchange: "unrouted" });
+   * ```
+   */
+  assertExchange(
+    exchange: string,
+    type?: string,
+    options?: Options.AssertExchange,
+  ): Promise<Replies.AssertExchange> {
+    return this.rpc("ExchangeDeclare", () => {
+      const args = assertExchangeArgs(exchange, type, options);
+      this.native.exchange(args.exchange, args.type, {
+        durable: args.durable,
+        autoDelete: args.autoDelete,
+        internal: args.internal,
+        arguments: args.arguments,
+      });
+      return { exchange: args.exchange };
+    });
+  }
+
+  /**
+   * Checks that an exchange exists (a 404 closes the channel).
+   *
+   * @example
+   * ```ts
+   * await channel.checkExchange("orders");
+   * ```
+   */
+  checkExchange(exchange: string): Promise<Replies.Empty> {
+    return this.rpc("ExchangeDeclare", () => {
+      this.native.checkExchange(shortString(exchange, "exchange"));
+      return {};
+    });
+  }
+
+  /**
+   * Deletes an exchange and its bindings.
+   *
+   * @example
+   * ```ts
+   * await channel.deleteExchange("orders", { ifUnused: true });
+   * ```
+   */
+  deleteExchange(exchange: string, options?: Options.DeleteExchange): Promise<Replies.Empty> {
+    return this.rpc("ExchangeDelete", () => {
+      this.native.deleteExchange(shortString(exchange, "exchange"), { ifUnused: !!options?.ifUnused });
+      return {};
+    });
+  }
+
+  /**
+   * Binds exchange `destination` to `source`: messages flow source → destination.
+   *
+   * @example
+   * ```ts
+   * await channel.bindExchange("audit", "orders", "#");
+   * ```
+   */
+  bindExchange(destination: string, source: string, pattern: string, args?: unknown): Promise<Replies.Empty> {
+    return this.rpc("ExchangeBind", () => {
+      this.native.bindExchange(
+        shortString(destination, "destination"),
+        shortString(source, "source"),
+        shortString(pattern, "routingKey", ""),
+        bindingArgs(args),
+      );
+      return {};
+    });
+  }
+
+  /**
+   * Removes an exchange-to-exchange binding.
+   *
+   * @example
+   * ```ts
+   * await channel.unbindExchange("audit", "orders", "#");
+   * ```
+   */
+  unbindExchange(
+    destination: string,
+    source: string,
+    pattern: string,
+    args?: unknown,
+  ): Promise<Replies.Empty> {
+    return this.rpc("ExchangeUnbind", () => {
+      this.native.unbindExchange(
+        shortString(destination, "destination"),
+        shortString(source, "source"),
+        shortString(pattern, "routingKey", ""),
+        bindingArgs(args),
+      );
+      return {};
+    });
+  }
+
+  // ------------------------------------------------------------------------- publishing
+
+  /**
+   * Publishes `content` (a `Buffer`) to `exchange` with `routingKey`. Returns true (there is no
+   * socket buffer to fill, so `'drain'` never comes). Broker refusals (a missing exchange, a bad
+   * `expiration`) close the channel afterwards instead of throwing; malformed arguments throw.
+   *
+   * @example
+   * ```ts
+   * channel.publish("orders", "eu.created", Buffer.from(JSON.stringify(order)), {
+   *   contentType: "application/json",
+   *   persistent: true,
+   *   mandatory: true,
+   * });
+   * ```
+   */
+  publish(exchange: string, routingKey: string, content: Uint8Array, options?: Options.Publish): boolean {
+    return this.send(exchange, routingKey, content, options, false, undefined);
+  }
+
+  /**
+   * Publishes to the default exchange, which routes to the queue named `queue`.
+   *
+   * @example
+   * ```ts
+   * channel.sendToQueue("jobs", Buffer.from("hello"));
+   * ```
+   */
+  sendToQueue(queue: string, content: Uint8Array, options?: Options.Publish): boolean {
+    return this.publish("", queue, content, options);
+  }
+
+  /** @internal The publish both channel kinds share; confirm channels register `callback`. */
+  protected send(
+    exchange: unknown,
+    routingKey: unknown,
+    content: unknown,
+    options: Options.Publish | undefined,
+    confirm: boolean,
+    callback: unknown,
+  ): boolean {
+    const name = shortString(exchange, "exchange", "");
+    const key = shortString(routingKey, "routingKey", "");
+    const body = contentBytes(content);
+    const args = publishArgs(options);
+    refuseDirectReplyTo(args.options.replyTo, "publish");
+    this.assertWritable();
+    // amqplib keeps one slot per publish; a missing callback is `false` (its "no callback").
+    if (confirm)
+      this.unconfirmed.push(typeof callback === "function" ? (callback as ConfirmCallback) : false);
+    if (!this.native.closed) {
+      try {
+        this.native.publish(name, key, body, { ...args.options, mandatory: args.mandatory });
+      } catch (error) {
+        if (!isBrokerError(error)) throw error;
+        this.failure ??= "BasicPublish";
+      }
+    }
+    return true;
+  }
+
+  // ------------------------------------------------------------------------- consuming
+
+  /**
+   * Starts a consumer; resolves to `{ consumerTag }`. `onMessage` gets each delivery, and `null`
+   * when the broker cancels the consumer (its queue was deleted). Deliveries are limited by the
+   * channel's `prefetch` set before this call.
+   *
+   * @example
+   * ```ts
+   * await channel.prefetch(10);
+   * const { consumerTag } = await channel.consume("jobs", async (msg) => {
+   *   if (!msg) return;
+   *   await handle(msg.content);
+   *   channel.ack(msg);
+   * });
+   * ```
+   */
+  consume(
+    queue: string,
+    onMessage: (msg: ConsumeMessage | null) => unknown,
+    options?: Options.Consume,
+  ): Promise<Replies.Consume> {
+    return this.rpc("BasicConsume", () => {
+      const name = this.expandQueue(shortString(queue, "queue", ""));
+      if (typeof onMessage !== "function") {
+        throw new InvalidArgumentError(
+          "consume: the message callback must be a function.",
+          "INVALID_ARGUMENT",
+        );
+      }
+      refuseDirectReplyTo(name, "consume");
+      const args = consumeArgs(options);
+      const consumer = this.native.consume(name, (delivery) => this.dispatch(delivery, onMessage), {
+        noAck: args.noAck,
+        exclusive: args.exclusive,
+        consumerTag: args.consumerTag === "" ? undefined : args.consumerTag,
+        arguments: args.arguments,
+        onCancel: (notice) => this.onServerCancel(notice),
+      });
+      this.consumers.set(consumer.tag, onMessage);
+      return { consumerTag: consumer.tag };
+    });
+  }
+
+  /**
+   * Cancels a consumer: no new deliveries; those already sent still reach the callback and stay
+   * unacked until settled. Resolves to nothing (as amqplib 0.10.9 does).
+   *
+   * @example
+   * ```ts
+   * await channel.cancel(consumerTag);
+   * ```
+   */
+  cancel(consumerTag: string): Promise<void> {
+    return this.rpc("BasicCancel", () => {
+      const tag = shortString(consumerTag, "consumerTag");
+      this.native.cancel(tag);
+      this.consumers.delete(tag);
+      return undefined;
+    });
+  }
+
+  /**
+   * Takes the head message of a queue (`basic.get`); resolves to it, or to `false` when the
+   * queue has none ready. `fields.messageCount` is what stays ready.
+   *
+   * @example
+   * ```ts
+   * const msg = await channel.get("jobs");
+   * if (msg) channel.ack(msg);
+   * ```
+   */
+  get(queue: string, options?: Options.Get): Promise<GetMessage | false> {
+    return this.rpc("BasicGet", () => {
+      const name = this.expandQueue(shortString(queue, "queue", ""));
+      const delivery = this.native.get(name, { noAck: !!options?.noAck });
+      return delivery === null ? false : toGetMessage(delivery);
+    });
+  }
+
+  // ------------------------------------------------------------------------- settling
+
+  /**
+   * Acknowledges a message (with `allUpTo`, every unacked one up to it). An unknown or already
+   * acknowledged delivery tag closes the channel (406), as on RabbitMQ.
+   *
+   * @example
+   * ```ts
+   * channel.ack(msg);
+   * channel.ack(latest, true); // and everything before it
+   * ```
+   */
+  ack(message: Message, allUpTo?: boolean): void {
+    const tag = numberField(checkMessage(message, "ack").fields?.deliveryTag, "deliveryTag", 0);
+    this.sendOnly("BasicAck", () => this.native.ack(tag, !!allUpTo));
+  }
+
+  /**
+   * Acknowledges every unacked message on the channel.
+   *
+   * @example
+   * ```ts
+   * channel.ackAll();
+   * ```
+   */
+  ackAll(): void {
+    this.sendOnly("BasicAck", () => this.native.ackAll());
+  }
+
+  /**
+   * Rejects a message (with `allUpTo`, every unacked one up to it). `requeue` (default true) puts
+   * it back in its original position, `redelivered`; otherwise it is dead-lettered or dropped.
+   *
+   * @example
+   * ```ts
+   * channel.nack(msg, false, false); // to the dead-letter exchange
+   * ```
+   */
+  nack(message: Message, allUpTo?: boolean, requeue?: boolean): void {
+    const tag = numberField(checkMessage(message, "nack").fields?.deliveryTag, "deliveryTag", 0);
+    this.sendOnly("BasicNack", () =>
+      this.native.nack(tag, !!allUpTo, requeue === undefined ? true : !!requeue),
+    );
+  }
+
+  /**
+   * Rejects every unacked message on the channel (requeue by default).
+   *
+   * @example
+   * ```ts
+   * channel.nackAll(false);
+   * ```
+   */
+  nackAll(requeue?: boolean): void {
+    this.sendOnly("BasicNack", () => this.native.nackAll(requeue === undefined ? true : !!requeue));
+  }
+
+  /**
+   * Rejects one message: requeue (default) or dead-letter/drop.
+   *
+   * @example
+   * ```ts
+   * channel.reject(msg, false);
+   * ```
+   */
+  reject(message: Message, requeue?: boolean): void {
+    const tag = numberField(checkMessage(message, "reject").fields?.deliveryTag, "deliveryTag");
+    this.sendOnly("BasicReject", () => this.native.reject(tag, requeue === undefined ? true : !!requeue));
+  }
+
+  /**
+   * `basic.qos`: at most `count` unacked deliveries per consumer started afterwards, or, with
+   * `global`, over the whole channel (0: unlimited).
+   *
+   * @example
+   * ```ts
+   * await channel.prefetch(1); // fair dispatch
+   * ```
+   */
+  prefetch(count: number, global?: boolean): Promise<Replies.Empty> {
+    return this.rpc("BasicQos", () => {
+      this.native.prefetch(numberField(count || 0, "prefetchCount"), !!global);
+      return {};
+    });
+  }
+
+  /**
+   * Same as {@link prefetch} (amqplib's other name for it).
+   *
+   * @example
+   * ```ts
+   * await channel.qos(5);
+   * ```
+   */
+  qos(count: number, global?: boolean): Promise<Replies.Empty> {
+    return this.prefetch(count, global);
+  }
+
+  /**
+   * `basic.recover`: every unacked message on the channel goes back to its queue, redelivered.
+   *
+   * @example
+   * ```ts
+   * await channel.recover();
+   * ```
+   */
+  recover(): Promise<Replies.Empty> {
+    return this.rpc("BasicRecover", () => {
+      this.native.recover();
+      return {};
+    });
+  }
+
+  // ------------------------------------------------------------------------- closing
+
+  /**
+   * Closes the channel: its consumers stop and its unacked messages are requeued. The broker
+   * closes it at once; the client finishes when the close-ok arrives, as a simulation event after
+   * any confirm, return or delivery already sent: then `'close'` is emitted and the promise
+   * resolves (amqplib's order). When nothing drives the simulation (manual mode) it resolves at
+   * once and `'close'` follows when the test drives it.
+   *
+   * @example
+   * ```ts
+   * await channel.close();
+   * ```
+   */
+  close(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.assertWritable();
+      this.state = "closing";
+      this.clientClosing = true;
+      if (!this.native.closed) this.native.close();
+      if (this.settlesNow()) resolve();
+      else this.closeWaiters.push(resolve);
+    });
+  }
+
+  // ------------------------------------------------------------------------- internals
+
+  /** Throws what amqplib throws for a send on a channel that cannot send. */
+  private assertWritable(): void {
+    if (this.state === "closed") throw new IllegalOperationError("Channel closed");
+    if (this.model.closing) throw new IllegalOperationError("Connection closing");
+    if (this.state === "closing") throw new IllegalOperationError("Channel closing");
+  }
+
+  /**
+   * Runs an operation that awaits a reply. Its result resolves at once. A broker refusal closes
+   * the native channel; the client learns of it with the close, as a simulation event, which then
+   * rejects the operation after `'error'` and `'close'` (amqplib's order). When nothing drives
+   * the simulation (manual mode, or a closed one) the operation rejects at once instead, so that
+   * `await` never waits for a `run()` nobody is making; the events still follow when driven.
+   */
+  private rpc<T>(method: AmqpMethod, operation: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.assertWritable();
+      if (this.native.closed) {
+        // The broker already closed the channel and the client does not know yet: RabbitMQ ignores
+        // the request, and the close answers it.
+        if (this.settlesNow()) reject(this.answerForClosed(method, this.native.closeError));
+        else this.outstanding.push({ method, reject });
+        return;
+      }
+      try {
+        resolve(operation());
+      } catch (error) {
+        if (!isBrokerError(error)) throw error;
+        this.failure ??= method;
+        if (this.settlesNow()) reject(this.answerForClosed(method, error));
+        else this.outstanding.push({ method, reject });
+      }
+    });
+  }
+
+  /** True when no runner drives the simulation: replies cannot wait for a simulation event. */
+  private settlesNow(): boolean {
+    return this.model.settlesNow();
+  }
+
+  /**
+   * What an operation waiting on a closed channel is rejected with: the close itself for the first
+   * one (amqplib's `reply(frame)`: `get` gets the raw frame, others an `Error` worded after it),
+   * "Channel ended, no reply will be forthcoming" for later ones and for connection closes.
+   */
+  private answerForClosed(method: AmqpMethod, cause: unknown): unknown {
+    if (!(cause instanceof AmqpError) || cause.connectionLevel || this.closeAnswered) return channelEnded();
+    this.closeAnswered = true;
+    const fields = closeFields(cause, this.failure);
+    return method === "BasicGet"
+      ? { id: CHANNEL_CLOSE_ID, channel: this.ch, fields }
+      : operationFailed(method, fields);
+  }
+
+  /** Runs a send without reply (`ack`, `nack`, …); broker refusals close the channel later. */
+  private sendOnly(method: AmqpMethod, operation: () => void): void {
+    this.assertWritable();
+    if (this.native.closed) return;
+    try {
+      operation();
+    } catch (error) {
+      if (!isBrokerError(error)) throw error;
+      this.failure ??= method;
+    }
+  }
+
+  /** RabbitMQ's shortcut: an empty queue name means the channel's most recently declared queue. */
+  private expandQueue(name: string): string {
+    if (name !== "") return name;
+    if (this.lastQueue !== "") return this.lastQueue;
+    const error = new AmqpError("NOT_FOUND", "no previously declared queue", {
+      reason: "no-previously-declared-queue",
+    });
+    // The native model has no such shortcut: close its channel as RabbitMQ closes this one.
+    this.native.shutdown(error, true);
+    throw error;
+  }
+
+  /** A binding's queue and key, with RabbitMQ's shortcuts (an empty key with an empty queue name). */
+  private bindingTarget(queue: unknown, pattern: unknown): [string, string] {
+    const given = shortString(queue, "queue", "");
+    const key = shortString(pattern, "routingKey", "");
+    const name = this.expandQueue(given);
+    return [name, given === "" && key === "" ? name : key];
+  }
+
+  /** Hands a delivery to the consumer callback (a simulation event). */
+  private dispatch(delivery: Delivery, onMessage: (msg: ConsumeMessage | null) => unknown): unknown {
+    if (this.state !== "open" || this.crashError !== null) return undefined;
+    let result: unknown;
+    try {
+      result = onMessage(toConsumeMessage(delivery));
+    } catch (thrown) {
+      this.consumerThrew(thrown);
+      return undefined;
+    }
+    this.model.progress();
+    // A promise is awaited by the simulation (and a rejection fails it, like an unhandled one).
+    return result;
+  }
+
+  /** amqplib closes the channel with 541 when a consumer callback throws. */
+  private consumerThrew(thrown: unknown): void {
+    if (this.state !== "open") return;
+    this.crashError = consumerCrashError(thrown);
+    this.state = "closing";
+    if (!this.native.closed) this.native.close();
+  }
+
+  private onServerCancel(notice: CancelNotice): void {
+    if (this.state === "closed") return;
+    const callback = this.consumers.get(notice.consumerTag);
+    this.consumers.delete(notice.consumerTag);
+    if (callback !== undefined) {
+      try {
+        callback(null);
+      } catch (thrown) {
+        this.consumerThrew(thrown);
+      }
+    }
+    this.emit("cancel", { consumerTag: notice.consumerTag, nowait: false });
+    this.model.progress();
+  }
+
+  private onReturn(returned: ReturnedMessage): void {
+    if (this.state === "closed") return;
+    this.emit("return", toReturnMessage(returned));
+    this.model.progress();
+  }
+
+  /** A confirm for publish `seq`: amqplib's `handleConfirm` (single, never `multiple` here). */
+  private onConfirm(seq: number, nacked: boolean): void {
+    if (this.state === "closed") return;
+    let callback: ConfirmCallback | false | null | undefined;
+    if (seq === this.lwm) {
+      callback = this.unconfirmed.shift();
+      this.lwm++;
+      while (this.unconfirmed[0] === null) {
+        this.unconfirmed.shift();
+        this.lwm++;
+      }
+    } else {
+      callback = this.unconfirmed[seq - this.lwm];
+      this.unconfirmed[seq - this.lwm] = null;
+    }
+    if (callback) callback(nacked ? messageNacked() : null);
+    if (nacked) this.emit("nack", { deliveryTag: seq, multiple: false, requeue: false });
+    else this.emit("ack", { deliveryTag: seq, multiple: false });
+    this.model.progress();
+  }
+
+  /** The native channel closed: finish the client side, in amqplib's order. */
+  private onNativeClose(cause: unknown): void {
+    if (this.state === "closed" || this.model.closesChannelsFor(cause)) return;
+    if (this.crashError !== null) {
+      this.emitError(this.crashError);
+    } else if (cause instanceof AmqpError && !this.clientClosing) {
+      this.answerOutstanding(cause);
+      this.emitError(channelClosedByServer(closeFields(cause, this.failure)));
+    }
+    this.closeClientSide();
+    this.model.progress();
+  }
+
+  /** The first operation awaiting a reply gets the close itself; the rest get "Channel ended". */
+  private answerOutstanding(cause: AmqpError): void {
+    for (const pending of this.outstanding.splice(0)) {
+      pending.reject(this.answerForClosed(pending.method, cause));
+    }
+  }
+
+  private emitError(error: Error): void {
+    // Like a Node EventEmitter, an unheard 'error' is fatal; amqplib turns it into a connection error.
+    if (this.listenerCount("error") > 0) this.emit("error", error);
+    else this.model.fail(error);
+  }
+
+  /** @internal Moves to the closed state: pending operations end, confirms fail, `'close'`. */
+  closeClientSide(): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    // amqplib calls the close callback (resolving `close()`) just before it emits 'close'.
+    for (const resolve of this.closeWaiters.splice(0)) resolve();
+    for (const pending of this.outstanding.splice(0)) pending.reject(channelEnded());
+    // amqplib's own 'close' listener (registered first) fails every unconfirmed publish.
+    const unconfirmed = this.unconfirmed;
+    this.unconfirmed = [];
+    for (const callback of unconfirmed) if (callback) callback(channelClosedForConfirm());
+    this.model.forget(this);
+    this.emit("close");
+  }
+}

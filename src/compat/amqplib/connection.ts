@@ -1,0 +1,234 @@
+import { AmqpError } from "../../exchange/amqp-error.js";
+import type { AmqpBroker } from "../../exchange/broker.js";
+import type { AmqpConnection } from "../../exchange/connection.js";
+import type { Simulation } from "../../scheduler/simulation.js";
+import { Channel } from "./channel.js";
+import { ConfirmChannel } from "./confirm-channel.js";
+import { AmqplibEmitter } from "./emitter.js";
+import { connectionClosedByServer, IllegalOperationError } from "./errors.js";
+import type { ServerProperties } from "./types.js";
+
+/**
+ * What the simulated server tells clients about itself (RabbitMQ's capability table, with the
+ * features the model has).
+ *
+ * @example
+ * ```ts
+ * SERVER_PROPERTIES.capabilities.publisher_confirms; // true
+ * ```
+ */
+export const SERVER_PROPERTIES: Readonly<ServerProperties> = Object.freeze({
+  host: "brokerlab",
+  product: "RabbitMQ (brokerlab simulation)",
+  version: "3.10.8",
+  platform: "brokerlab",
+  information: "An in-process simulation of RabbitMQ 3.10 classic and quorum queues",
+  capabilities: Object.freeze({
+    publisher_confirms: true,
+    exchange_exchange_bindings: true,
+    "basic.nack": true,
+    consumer_cancel_notify: true,
+    "connection.blocked": true,
+    consumer_priorities: true,
+    authentication_failure_close: true,
+    per_consumer_qos: true,
+    direct_reply_to: false,
+  }),
+});
+
+/**
+ * An amqplib-shaped connection (amqplib's promise-API `ChannelModel`) to a simulated RabbitMQ,
+ * as {@link connect} returns it. It opens channels and closes; it emits `'error'` (a server
+ * close with a hard error, or a channel error nobody listened to) and `'close'`. `'blocked'` and
+ * `'unblocked'` never come: memory and disk alarms are not modelled.
+ *
+ * Beyond amqplib: `simulation` is the simulation it lives in, `broker` the simulated broker, and
+ * `native` brokerlab's own connection object.
+ *
+ * @example
+ * ```ts
+ * const connection = await connect("amqp://localhost");
+ * connection.on("error", (err) => console.error("connection lost", err.message));
+ * const channel = await connection.createChannel();
+ * // …
+ * await connection.close();
+ * ```
+ */
+export class ChannelModel extends AmqplibEmitter {
+  /** The simulation the broker lives in; drive it in manual mode, or let it drive itself (auto). */
+  readonly simulation: Simulation;
+  /** The simulated broker (one virtual host). */
+  readonly broker: AmqpBroker;
+  /** brokerlab's native connection. */
+  readonly native: AmqpConnection;
+  /** amqplib's underlying-connection object; here only its `serverProperties`. */
+  readonly connection: { readonly serverProperties: Readonly<ServerProperties> };
+
+  private state: "open" | "closing" | "closed" = "open";
+  private closedText = "Connection closed (by client)";
+  private readonly channels = new Set<Channel>();
+  private readonly closeWaiters: Array<() => void> = [];
+
+  /** @internal Created by {@link connect}. */
+  constructor(simulation: Simulation, broker: AmqpBroker, native: AmqpConnection) {
+    super();
+    this.simulation = simulation;
+    this.broker = broker;
+    this.native = native;
+    this.connection = { serverProperties: SERVER_PROPERTIES };
+    native.on("close", (error) => this.onNativeClose(error));
+  }
+
+  /** True once closed. */
+  get closed(): boolean {
+    return this.state === "closed";
+  }
+
+  /** @internal True while a client close is under way. */
+  get closing(): boolean {
+    return this.state === "closing";
+  }
+
+  /**
+   * Opens a channel. `options.highWaterMark` (amqplib's write-buffer size) is accepted and has no
+   * effect: nothing is buffered.
+   *
+   * @example
+   * ```ts
+   * const channel = await connection.createChannel();
+   * ```
+   */
+  createChannel(_options?: { highWaterMark?: number }): Promise<Channel> {
+    return new Promise<Channel>((resolve) => {
+      this.assertOpen();
+      const channel = new Channel(this, this.native.channel());
+      this.channels.add(channel);
+      resolve(channel);
+    });
+  }
+
+  /**
+   * Opens a channel in confirm mode.
+   *
+   * @example
+   * ```ts
+   * const channel = await connection.createConfirmChannel();
+   * channel.publish("orders", "eu", body, {}, (err) => console.log(err ? "nacked" : "acked"));
+   * ```
+   */
+  createConfirmChannel(_options?: { highWaterMark?: number }): Promise<ConfirmChannel> {
+    return new Promise<ConfirmChannel>((resolve) => {
+      this.assertOpen();
+      const channel = new ConfirmChannel(this, this.native.channel({ confirm: true }));
+      this.channels.add(channel);
+      resolve(channel);
+    });
+  }
+
+  /**
+   * Closes the connection: every channel closes (unacked messages requeued) and exclusive queues
+   * are deleted. As in amqplib, every channel and then the connection emit `'close'` before the
+   * promise resolves, as a simulation event; in manual mode it resolves at once and the events
+   * follow when the test drives the simulation.
+   *
+   * @example
+   * ```ts
+   * await connection.close();
+   * ```
+   */
+  close(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (this.state === "closed") throw new IllegalOperationError(this.closedText);
+      if (this.state === "closing") throw new IllegalOperationError("Connection closing");
+      this.state = "closing";
+      this.native.close();
+      if (this.settlesNow()) resolve();
+      else this.closeWaiters.push(resolve);
+    });
+  }
+
+  /**
+   * amqplib's `updateSecret` (OAuth token refresh): accepted; the simulation checks no secrets.
+   *
+   * @example
+   * ```ts
+   * await connection.updateSecret(Buffer.from(token), "refresh");
+   * ```
+   */
+  updateSecret(_newSecret: Uint8Array, _reason: string): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.assertOpen();
+      resolve();
+    });
+  }
+
+  // ------------------------------------------------------------------------- internals
+
+  private assertOpen(): void {
+    if (this.state === "closed") throw new IllegalOperationError(this.closedText);
+    if (this.state === "closing") throw new IllegalOperationError("Connection closing");
+  }
+
+  /**
+   * @internal Whether the connection, not the channel, finishes a channel close with `cause`:
+   * when the connection is closing or closed, or the cause is a hard (connection-level) error.
+   */
+  closesChannelsFor(cause: unknown): boolean {
+    return this.state !== "open" || (cause instanceof AmqpError && cause.connectionLevel);
+  }
+
+  /**
+   * @internal True when no runner drives the simulation (manual mode, or a closed simulation), so
+   * a reply must not wait for a simulation event: nothing would ever deliver it.
+   */
+  settlesNow(): boolean {
+    return this.simulation.drive === "manual" || this.simulation.isClosed;
+  }
+
+  /** @internal A channel closed. */
+  forget(channel: Channel): void {
+    this.channels.delete(channel);
+  }
+
+  /**
+   * @internal Tells the simulation that client code may have promise continuations to run, so
+   * it lets them settle before virtual time moves (as the kernel does for its own promises).
+   */
+  progress(): void {
+    this.simulation.deferred<undefined>().resolve(undefined);
+  }
+
+  /**
+   * @internal A channel error nobody listened to: amqplib's channel `emit('error')` throws inside
+   * frame handling, which kills the socket. The broker sees the client vanish (everything
+   * requeued); the client emits `'error'` on the connection, then `'close'` everywhere.
+   */
+  fail(error: Error): void {
+    if (this.state === "closed") return;
+    if (!this.native.closed) this.native.close();
+    this.finish(error, true);
+  }
+
+  private onNativeClose(error: AmqpError | null): void {
+    if (this.state === "closed") return;
+    this.finish(error === null ? undefined : connectionClosedByServer(error), error !== null);
+  }
+
+  /** amqplib's `toClosed`: `'error'` (if any), every channel's `'close'`, then the connection's. */
+  private finish(error: Error | undefined, emitError: boolean): void {
+    this.state = "closed";
+    if (error !== undefined) this.closedText = `Connection closed (${String(error)})`;
+    // amqplib resolves `close()` just before it closes the channels and emits 'close'.
+    for (const resolve of this.closeWaiters.splice(0)) resolve();
+    let unheard: Error | undefined;
+    if (emitError && error !== undefined) {
+      if (this.listenerCount("error") > 0) this.emit("error", error);
+      else unheard = error;
+    }
+    for (const channel of [...this.channels]) channel.closeClientSide();
+    this.emit("close", error);
+    this.progress();
+    // An 'error' with no listener is fatal in Node, and so in amqplib: fail the simulation.
+    if (unheard !== undefined) throw unheard;
+  }
+}
