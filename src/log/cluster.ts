@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from "../scheduler/errors.js";
+import { InvalidArgumentError, invariant } from "../scheduler/errors.js";
 import type { RepeatingHandle, Simulation } from "../scheduler/simulation.js";
 import {
   checkFunction,
@@ -26,6 +26,7 @@ import {
   type TopicPartitionOffset,
 } from "./record.js";
 import { applyRetention } from "./retention.js";
+import { ATTR_TRANSACTIONAL } from "./segment.js";
 import type { Sizer } from "./sizer.js";
 import { Topic } from "./topic.js";
 import {
@@ -36,6 +37,9 @@ import {
   validatePartitionCount,
   validateTopicName,
 } from "./topic-config.js";
+import { TransactionCoordinator } from "./transaction-coordinator.js";
+import type { TxnCrashHook } from "./transaction-manager.js";
+import type { TransactionProtocol } from "./transaction-state.js";
 import "./events.js";
 
 /**
@@ -72,6 +76,20 @@ export interface LogClusterOptions {
   validateCommitOffsets?: boolean;
   /** Byte sizes of values (see `sizer.ts`). */
   sizer?: Sizer;
+  /**
+   * Transaction protocol: "v1" (Kafka 3.x: one epoch per producer session, explicit
+   * AddPartitionsToTxn; a delayed EndTxn can land in the next transaction) or "v2" (Kafka 4.0
+   * `transaction.version=2`, KIP-890: the epoch is bumped at every commit and abort, partitions
+   * are added implicitly, late requests are fenced). Default "v1", matching the 3.x defaults used
+   * everywhere else.
+   */
+  transactionProtocol?: TransactionProtocol;
+  /** `transaction.max.timeout.ms`: the largest `transaction.timeout.ms` a producer may ask for. Default 900000. */
+  transactionMaxTimeoutMs?: number;
+  /** `transaction.abort.timed.out.transaction.cleanup.interval.ms`: how often timed-out transactions are aborted. Default 10000. */
+  transactionAbortTimedOutTransactionCleanupIntervalMs?: number;
+  /** `transactional.id.expiration.ms`: idle transactional ids are forgotten after this. Default 604800000 (7 days). */
+  transactionalIdExpirationMs?: number;
 }
 
 /** Resolved cluster options. */
@@ -92,6 +110,10 @@ const OPTION_KEYS = [
   "cleanerBackoffMs",
   "validateCommitOffsets",
   "sizer",
+  "transactionProtocol",
+  "transactionMaxTimeoutMs",
+  "transactionAbortTimedOutTransactionCleanupIntervalMs",
+  "transactionalIdExpirationMs",
 ];
 
 /**
@@ -166,6 +188,8 @@ export interface ProduceBatch {
   epoch: number;
   /** First sequence number, -1 for non-idempotent producers. */
   sequence: number;
+  /** Records of a transaction (verified against the transaction coordinator, marked in the log). */
+  transactional?: boolean;
 }
 
 /**
@@ -189,6 +213,8 @@ export class LogCluster {
   readonly sim: Simulation;
   readonly network: Network;
   readonly coordinator: GroupCoordinator;
+  /** The transaction coordinator (transactional ids, producer epochs, markers, timeouts). */
+  readonly transactions: TransactionCoordinator;
   readonly options: ResolvedClusterOptions;
   /** Incremented by every topic creation, deletion and partition change (clients compare it on refresh). */
   metadataVersion = 0;
@@ -202,6 +228,7 @@ export class LogCluster {
   private retentionTimer: RepeatingHandle | null = null;
   private cleanerTimer: RepeatingHandle | null = null;
   private closed = false;
+  private txnCrashHook: TxnCrashHook | null = null;
 
   constructor(sim: Simulation, options: LogClusterOptions = {}) {
     const where = "LogCluster";
@@ -221,6 +248,11 @@ export class LogCluster {
       cleanerBackoffMs: options.cleanerBackoffMs ?? 15_000,
       validateCommitOffsets: options.validateCommitOffsets ?? true,
       sizer: options.sizer,
+      transactionProtocol: options.transactionProtocol ?? "v1",
+      transactionMaxTimeoutMs: options.transactionMaxTimeoutMs ?? 900_000,
+      transactionAbortTimedOutTransactionCleanupIntervalMs:
+        options.transactionAbortTimedOutTransactionCleanupIntervalMs ?? 10_000,
+      transactionalIdExpirationMs: options.transactionalIdExpirationMs ?? 604_800_000,
     };
     checkNonNegative(resolved.requestLatencyMs, "requestLatencyMs", where);
     if (typeof resolved.autoCreateTopics !== "boolean")
@@ -237,6 +269,15 @@ export class LogCluster {
     if (typeof resolved.validateCommitOffsets !== "boolean")
       throw new InvalidArgumentError(`${where}: validateCommitOffsets must be a boolean.`);
     if (resolved.sizer !== undefined) checkFunction(resolved.sizer, "sizer", where);
+    checkOneOf(resolved.transactionProtocol, ["v1", "v2"], "transactionProtocol", where);
+    checkInteger(resolved.transactionMaxTimeoutMs, "transactionMaxTimeoutMs", where, 1);
+    checkInteger(
+      resolved.transactionAbortTimedOutTransactionCleanupIntervalMs,
+      "transactionAbortTimedOutTransactionCleanupIntervalMs",
+      where,
+      1,
+    );
+    checkInteger(resolved.transactionalIdExpirationMs, "transactionalIdExpirationMs", where, 1);
     this.sim = sim;
     this.options = resolved;
     this.network = new Network(resolved.requestLatencyMs);
@@ -250,6 +291,19 @@ export class LogCluster {
       minSessionTimeoutMs: resolved.groupMinSessionTimeoutMs,
       maxSessionTimeoutMs: resolved.groupMaxSessionTimeoutMs,
       validateCommitOffsets: resolved.validateCommitOffsets,
+    });
+    this.transactions = new TransactionCoordinator({
+      sim,
+      network: this.network,
+      groups: this.coordinator,
+      protocol: resolved.transactionProtocol,
+      maxTimeoutMs: resolved.transactionMaxTimeoutMs,
+      cleanupIntervalMs: resolved.transactionAbortTimedOutTransactionCleanupIntervalMs,
+      idExpirationMs: resolved.transactionalIdExpirationMs,
+      allocateProducerId: () => this.nextProducerId++,
+      setProducerEpoch: (producerId, epoch) => this.producerEpochs.set(producerId, epoch),
+      producerEpoch: (producerId) => this.producerEpochs.get(producerId) ?? -1,
+      partition: (topic, partition) => this.topics.get(topic)?.partitions[partition] ?? null,
     });
     this.retentionTimer = sim.every(resolved.retentionCheckIntervalMs, () => this.applyRetention(), {
       label: "log retention check",
@@ -441,29 +495,38 @@ export class LogCluster {
   }
 
   /**
-   * Reads records directly from a partition (no consumer, no group). Offsets outside
-   * [log start, log end]: OFFSET_OUT_OF_RANGE; missing topic: UNKNOWN_TOPIC_OR_PARTITION.
+   * Reads records directly from a partition (no consumer, no group), markers never included;
+   * `isolationLevel: "read_committed"` stops at the last stable offset and drops aborted records.
+   * Offsets outside [log start, log end]: OFFSET_OUT_OF_RANGE; missing topic:
+   * UNKNOWN_TOPIC_OR_PARTITION.
    *
    * @example
    * ```ts
    * cluster.fetch("orders", 0, 0, { maxRecords: 10 }).map((r) => r.value);
+   * cluster.fetch("order-totals", 0, 0, { isolationLevel: "read_committed" });
    * ```
    */
   fetch(
     topic: string,
     partition: number,
     offset: number,
-    options: { maxRecords?: number; maxBytes?: number } = {},
+    options: {
+      maxRecords?: number;
+      maxBytes?: number;
+      isolationLevel?: "read_uncommitted" | "read_committed";
+    } = {},
   ): ConsumerRecord[] {
     const where = "fetch";
-    checkOptions(options, ["maxRecords", "maxBytes"], where);
+    checkOptions(options, ["maxRecords", "maxBytes", "isolationLevel"], where);
+    const isolationLevel = options.isolationLevel ?? "read_uncommitted";
+    checkOneOf(isolationLevel, ["read_uncommitted", "read_committed"], "isolationLevel", where);
     const log = this.partition(topic, partition, where);
     checkInteger(offset, "offset", where, 0);
     const maxRecords = options.maxRecords ?? Number.POSITIVE_INFINITY;
     const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
     if (maxRecords !== Number.POSITIVE_INFINITY) checkInteger(maxRecords, "maxRecords", where, 1);
     if (maxBytes !== Number.POSITIVE_INFINITY) checkInteger(maxBytes, "maxBytes", where, 1);
-    return log.read(offset, maxRecords, maxBytes);
+    return log.read(offset, maxRecords, maxBytes, isolationLevel === "read_committed");
   }
 
   /** Log start, high watermark and last stable offset of every partition of a topic. */
@@ -546,6 +609,26 @@ export class LogCluster {
   }
 
   /**
+   * Installs (or with null removes) a crash hook for every transactional producer of this cluster
+   * that has none of its own: the fault points where the semantics layer can crash a producer
+   * (see {@link TxnCrashHook}).
+   *
+   * @example
+   * ```ts
+   * cluster.setTransactionCrashHook((point, info) => point === "before-commit" && info.transaction === 2);
+   * ```
+   */
+  setTransactionCrashHook(hook: TxnCrashHook | null): void {
+    if (hook !== null) checkFunction(hook, "hook", "setTransactionCrashHook");
+    this.txnCrashHook = hook;
+  }
+
+  /** @internal The cluster-wide transactional crash hook. */
+  get transactionCrashHook(): TxnCrashHook | null {
+    return this.txnCrashHook;
+  }
+
+  /**
    * @internal The broker's handling of one produce batch: topic checks, compacted-topic key check,
    * idempotent sequence checks (duplicates answered with their original offsets), then the append.
    */
@@ -586,6 +669,15 @@ export class LogCluster {
         );
       }
     }
+    if (batch.transactional === true) {
+      const refused = this.transactions.verifyProduce(
+        batch.producerId,
+        batch.epoch,
+        batch.topic,
+        batch.partition,
+      );
+      if (refused !== null) return fail(refused.code, refused.message);
+    }
     if (idempotent) {
       const verdict = log.producers.check(batch.producerId, batch.epoch, batch.sequence, batch.values.length);
       if (verdict.kind === "duplicate") {
@@ -625,6 +717,7 @@ export class LogCluster {
       batch.sizes,
       batch.producerId,
       batch.sequence,
+      batch.transactional === true ? ATTR_TRANSACTIONAL : 0,
     );
     if (idempotent)
       log.producers.record(
@@ -708,15 +801,20 @@ export class LogCluster {
 
   /**
    * Lag of a group per partition (committed partitions and partitions currently assigned) and in
-   * total. Unknown group: GROUP_ID_NOT_FOUND.
+   * total: log end (the last stable offset for `read_committed`) minus committed offset. Markers
+   * count as offsets, so a group that consumed a committed transaction may show a lag of 1 until
+   * its next poll moves past the marker, as in Kafka. Unknown group: GROUP_ID_NOT_FOUND.
    *
    * @example
    * ```ts
    * const { total, partitions } = cluster.lag("billing");
    * ```
    */
-  lag(groupId: string): GroupLag {
+  lag(groupId: string, options: { isolationLevel?: "read_uncommitted" | "read_committed" } = {}): GroupLag {
     const state = this.knownGroup(groupId, "lag");
+    checkOptions(options, ["isolationLevel"], "lag");
+    const isolationLevel = options.isolationLevel ?? "read_uncommitted";
+    checkOneOf(isolationLevel, ["read_uncommitted", "read_committed"], "isolationLevel", "lag");
     const partitions = new Map<string, TopicPartition>();
     for (const c of committedOffsets(state))
       partitions.set(`${c.topic}:${c.partition}`, { topic: c.topic, partition: c.partition });
@@ -728,7 +826,7 @@ export class LogCluster {
       const log = this.topics.get(tp.topic)?.partitions[tp.partition];
       if (log === undefined) continue;
       const committed = committedOffset(state, tp.topic, tp.partition)?.offset ?? null;
-      const end = log.highWatermark;
+      const end = isolationLevel === "read_committed" ? log.lastStableOffset : log.highWatermark;
       const lag = Math.max(0, end - Math.max(committed ?? log.logStartOffset, log.logStartOffset));
       total += lag;
       result.push({
@@ -805,8 +903,21 @@ export class LogCluster {
    * in-flight limits. For tests; throws InvariantError.
    */
   checkInvariants(): void {
-    for (const topic of this.topics.values()) for (const log of topic.partitions) log.checkInvariants();
+    for (const topic of this.topics.values()) {
+      for (const log of topic.partitions) {
+        log.checkInvariants();
+        // No hanging transaction: open data belongs to an open transaction that includes the partition.
+        for (const producerId of log.transactions.ongoing.keys()) {
+          invariant(
+            this.transactions.ownsOpenTransaction(producerId, topic.name, log.partition),
+            () =>
+              `${topic.name}-${log.partition}: producer ${producerId} has open transactional data but no open transaction includes the partition`,
+          );
+        }
+      }
+    }
     this.coordinator.checkInvariants();
+    this.transactions.checkInvariants();
     for (const producer of this.producers) producer.checkInvariants();
     for (const consumer of this.consumers) consumer.checkInvariants();
   }
@@ -816,6 +927,7 @@ export class LogCluster {
     this.closed = true;
     this.retentionTimer?.stop();
     this.cleanerTimer?.stop();
+    this.transactions.close();
   }
 
   private checkOpen(where: string): void {

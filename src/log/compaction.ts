@@ -39,8 +39,10 @@ function cleanableSegments(log: PartitionLog, now: number): number {
   const segments = log.segments;
   const lag = log.config.minCompactionLagMs;
   let n = 0;
+  const stable = log.lastStableOffset;
   for (let i = 0; i < segments.length - 1; i++) {
     if (lag > 0 && segments[i]!.maxTimestamp > now - lag) break;
+    if (segments[i]!.nextOffset > stable) break;
     n++;
   }
   return n;
@@ -48,7 +50,10 @@ function cleanableSegments(log: PartitionLog, now: number): number {
 
 /**
  * Compacts one partition at virtual time `now` if its policy includes "compact" and it is dirty
- * enough (or `force`). Emits `log.compaction`.
+ * enough (or `force`). Emits `log.compaction`. Transactions: only segments wholly below the last
+ * stable offset are cleanable (an open transaction's outcome is unknown), and records of aborted
+ * transactions and markers are dropped rather than counted as a key's latest value (Kafka removes
+ * aborted data when cleaning, so an aborted write never shadows a committed one).
  *
  * @example
  * ```ts
@@ -75,10 +80,14 @@ export function compactLog(log: PartitionLog, now: number, force = false): Compa
   const ratio = total === 0 ? 0 : dirty / total;
   if (!force && !expiredTombstone && (dirty === 0 || ratio < log.config.minCleanableDirtyRatio)) return null;
 
-  // Pass 1: newest offset of every key in the cleanable range.
+  // Pass 1: newest offset of every key in the cleanable range (aborted records and markers aside).
+  const discard = segments.map((segment) => log.transactions.discardable(segment));
   const latest = new Map<string, number>();
-  for (const segment of segments) {
+  for (let s = 0; s < segments.length; s++) {
+    const segment = segments[s]!;
+    const dropped = discard[s]!;
     for (let i = 0; i < segment.count; i++) {
+      if (dropped !== null && dropped[i] === 1) continue;
       const id = compactionKey(segment.keyAt(i));
       if (id !== null) latest.set(id, segment.offsetAt(i));
     }
@@ -88,8 +97,11 @@ export function compactLog(log: PartitionLog, now: number, force = false): Compa
   let removed = 0;
   let tombstonesRemoved = 0;
   const nextHorizons = new Map<number, number>();
-  for (const segment of segments) {
+  for (let s = 0; s < segments.length; s++) {
+    const segment = segments[s]!;
+    const dropped = discard[s]!;
     removed += segment.retain((i) => {
+      if (dropped !== null && dropped[i] === 1) return false;
       const id = compactionKey(segment.keyAt(i));
       if (id === null) return false; // keyless records cannot live in a compacted log
       const offset = segment.offsetAt(i);

@@ -14,6 +14,7 @@ import { stickyAssignor } from "./assignors/sticky.js";
 import type { Assignor } from "./assignors/types.js";
 import type { LogCluster } from "./cluster.js";
 import { LogError } from "./errors.js";
+import type { ConsumerGroupMetadata } from "./group-state.js";
 import { GroupMembership } from "./membership.js";
 import { FetchBuffer, type PartitionLog } from "./partition-log.js";
 import {
@@ -574,7 +575,14 @@ export class Consumer {
     const a = this.assignedEntry(partition, "Consumer.position");
     const log = this.cluster.partition(a.topic, a.partition, "Consumer.position");
     this.resolvePosition(a, log);
-    return a.position!;
+    if (a.position === null) {
+      throw new LogError(
+        "UNSTABLE_OFFSET_COMMIT",
+        `Consumer.position: a transaction that sent offsets for ${tpName(a)} is still open, so the committed offset is not stable yet; poll again once it completes.`,
+        { topic: a.topic, partition: a.partition },
+      );
+    }
+    return a.position;
   }
 
   /**
@@ -654,8 +662,8 @@ export class Consumer {
   }
 
   /**
-   * How far this consumer's position trails the log end of an assigned partition (null before its
-   * position is known).
+   * How far this consumer's position trails the log end (the last stable offset under
+   * read_committed) of an assigned partition (null before its position is known).
    *
    * @example
    * ```ts
@@ -665,16 +673,18 @@ export class Consumer {
   currentLag(partition: TopicPartition): number | null {
     const a = this.assignedEntry(partition, "Consumer.currentLag");
     if (a.position === null) return null;
-    return Math.max(0, this.cluster.partition(a.topic, a.partition).highWatermark - a.position);
+    return Math.max(0, this.endOf(this.cluster.partition(a.topic, a.partition)) - a.position);
   }
 
-  /** The group metadata Kafka's `sendOffsetsToTransaction` takes: group, generation, member. */
-  groupMetadata(): {
-    groupId: string | null;
-    generationId: number;
-    memberId: string;
-    groupInstanceId: string | null;
-  } {
+  /**
+   * The group metadata Kafka's `sendOffsetsToTransaction` takes: group, generation, member.
+   *
+   * @example
+   * ```ts
+   * await producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+   * ```
+   */
+  groupMetadata(): ConsumerGroupMetadata {
     return {
       groupId: this.groupId,
       generationId: this.membership?.generation ?? -1,
@@ -921,17 +931,20 @@ export class Consumer {
       const log = this.logOf(a);
       if (log === null) continue;
       this.resolvePosition(a, log);
-      let position = a.position!;
+      if (a.position === null) continue; // committed offset unstable: retry at the next poll
+      let position = a.position;
       if (position < log.logStartOffset || position > log.logEndOffset) {
         this.reset(a, log, "out-of-range");
         position = a.position!;
       }
-      if (position >= log.logEndOffset) continue;
+      const readCommitted = this.config.isolationLevel === "read_committed";
+      if (position >= (readCommitted ? log.lastStableOffset : log.logEndOffset)) continue;
       const count = log.readInto(
         position,
         remaining,
         Math.min(this.config.maxPartitionFetchBytes, bytesLeft),
         buffer,
+        readCommitted,
       );
       const timestampType = log.config.messageTimestampType;
       for (let i = 0; i < count; i++) {
@@ -991,6 +1004,15 @@ export class Consumer {
       return;
     }
     if (a.position !== null) return;
+    // Java's read_committed consumers fetch offsets with requireStable: while a transaction that
+    // sent offsets for this partition is incomplete, the answer is UNSTABLE_OFFSET_COMMIT and the
+    // consumer retries, rather than starting from an offset that is about to change.
+    if (
+      this.groupId !== null &&
+      this.config.isolationLevel === "read_committed" &&
+      this.cluster.coordinator.hasPendingTxnOffset(this.groupId, a.topic, a.partition)
+    )
+      return;
     const committed =
       this.groupId === null ? null : this.cluster.coordinator.committed(this.groupId, a.topic, a.partition);
     if (committed !== null) a.position = committed.offset;

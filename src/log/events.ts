@@ -134,6 +134,54 @@ declare module "../scheduler/event-bus.js" {
       memberId: string;
       reason: "leave" | "session-timeout" | "poll-timeout" | "rebalance-timeout" | "fenced";
     };
+    /** A transactional id's coordinator state changed (Kafka's TransactionMetadata transitions). */
+    "txn.transition": {
+      transactionalId: string;
+      producerId: number;
+      epoch: number;
+      from: string;
+      to: string;
+      reason: string;
+    };
+    /** A transaction marker (control record) took an offset in a partition. */
+    "txn.marker": {
+      transactionalId: string;
+      producerId: number;
+      topic: string;
+      partition: number;
+      offset: number;
+      result: "commit" | "abort";
+    };
+    /** The coordinator (or a broker verifying a transactional produce) refused a request. */
+    "txn.rejected": {
+      transactionalId: string;
+      request: string;
+      producerId: number;
+      epoch: number;
+      code: string;
+    };
+    /** Consumed offsets were added to a transaction; they count as committed only if it commits. */
+    "txn.offsets": {
+      transactionalId: string;
+      groupId: string;
+      producerId: number;
+      offsets: { topic: string; partition: number; offset: number }[];
+    };
+    /** An epoch bump fenced every older incarnation of a transactional id. */
+    "txn.fenced": {
+      transactionalId: string;
+      producerId: number;
+      epoch: number;
+      reason: "init" | "timeout" | "bump";
+    };
+    /** A transactional producer crashed at an injected fault point. */
+    "producer.crash-point": {
+      clientId: string;
+      transactionalId: string;
+      point: string;
+      transaction: number;
+      send: number;
+    };
     /** A consumer invoked its rebalance listener. */
     "consumer.rebalance-callback": {
       clientId: string;

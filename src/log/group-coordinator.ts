@@ -12,12 +12,14 @@ import {
   type GroupAction,
   type GroupPhase,
   type GroupState,
+  hasPendingTxnOffset,
   type JoiningMember,
   type MemberIdentity,
   reduceGroup,
   selectProtocol,
   validateCommit,
   validateHeartbeat,
+  validateTxnOffsetCommit,
 } from "./group-state.js";
 import type { Network } from "./network.js";
 import { sortPartitions, type TopicPartitionOffset, tpName } from "./record.js";
@@ -400,29 +402,8 @@ export class GroupCoordinator {
         phase: state.phase,
       });
     }
-    for (const o of offsets) {
-      const count = this.context.partitionCount(o.topic);
-      if (count === null || o.partition >= count) {
-        throw new LogError(
-          "UNKNOWN_TOPIC_OR_PARTITION",
-          `Cannot commit ${tpName(o)} for group ${groupId}: the partition does not exist.`,
-          {
-            groupId,
-            topic: o.topic,
-            partition: o.partition,
-          },
-        );
-      }
-      const end = this.context.highWatermark(o.topic, o.partition)!;
-      if (this.context.validateCommitOffsets && o.offset > end) {
-        throw new LogError(
-          "OFFSET_OUT_OF_RANGE",
-          `Cannot commit offset ${o.offset} for ${tpName(o)} in group ${groupId}: the log ends at ${end}. ` +
-            "The committed offset is the next offset to read (last processed + 1), so it can be at most the log end offset.",
-          { groupId, topic: o.topic, partition: o.partition, offset: o.offset, logEndOffset: end },
-        );
-      }
-    }
+    const invalid = this.checkOffsets(groupId, offsets);
+    if (invalid !== null) throw invalid;
     if (!this.groups.has(groupId)) {
       this.groups.set(groupId, state);
       this.runtime(groupId);
@@ -435,6 +416,93 @@ export class GroupCoordinator {
       offsets: offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })),
       auto,
     }));
+  }
+
+  /**
+   * Refuses offsets of partitions that do not exist, and (with `validateCommitOffsets`) offsets
+   * beyond the log end. Null when all are acceptable.
+   */
+  checkOffsets(groupId: string, offsets: readonly TopicPartitionOffset[]): LogError | null {
+    for (const o of offsets) {
+      const count = this.context.partitionCount(o.topic);
+      if (count === null || o.partition >= count) {
+        return new LogError(
+          "UNKNOWN_TOPIC_OR_PARTITION",
+          `Cannot commit ${tpName(o)} for group ${groupId}: the partition does not exist.`,
+          { groupId, topic: o.topic, partition: o.partition },
+        );
+      }
+      const end = this.context.highWatermark(o.topic, o.partition)!;
+      if (this.context.validateCommitOffsets && o.offset > end) {
+        return new LogError(
+          "OFFSET_OUT_OF_RANGE",
+          `Cannot commit offset ${o.offset} for ${tpName(o)} in group ${groupId}: the log ends at ${end}. ` +
+            "The committed offset is the next offset to read (last processed + 1), so it can be at most the log end offset.",
+          { groupId, topic: o.topic, partition: o.partition, offset: o.offset, logEndOffset: end },
+        );
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Validates a transactional offset commit (TxnOffsetCommit) without changing anything: the
+   * member and generation (KIP-447, see `validateTxnOffsetCommit`) and the offsets. Returns the
+   * error to answer with, or null.
+   */
+  checkTxnOffsetCommit(
+    groupId: string,
+    who: MemberIdentity,
+    offsets: readonly TopicPartitionOffset[],
+  ): LogError | null {
+    const state = this.groups.get(groupId) ?? emptyGroup(groupId);
+    const error = validateTxnOffsetCommit(state, who);
+    if (error !== null) {
+      return new CommitFailedError(error, commitFailureMessage(groupId, who, error, state), {
+        groupId,
+        memberId: who.memberId,
+        generation: who.generation,
+        groupGeneration: state.generation,
+        phase: state.phase,
+        transactional: true,
+      });
+    }
+    return this.checkOffsets(groupId, offsets);
+  }
+
+  /**
+   * Stores offsets of an open transaction (after {@link checkTxnOffsetCommit} accepted them); they
+   * become committed when the transaction's commit marker reaches the group.
+   */
+  addTxnOffsets(groupId: string, producerId: number, offsets: readonly TopicPartitionOffset[]): void {
+    if (!this.groups.has(groupId)) {
+      this.groups.set(groupId, emptyGroup(groupId));
+      this.runtime(groupId);
+    }
+    this.apply(groupId, { type: "txn-offsets", producerId, offsets });
+  }
+
+  /** A transaction marker reached the group: its pending offsets are committed or dropped. */
+  completeTxn(groupId: string, producerId: number, commit: boolean): void {
+    const state = this.groups.get(groupId);
+    if (state === undefined || !state.pendingTxnOffsets.has(producerId)) return;
+    const offsets = state.pendingTxnOffsets.get(producerId)!;
+    this.apply(groupId, { type: "txn-complete", producerId, commit, now: this.context.sim.now });
+    if (commit) {
+      this.emit("log.commit", () => ({
+        groupId,
+        memberId: "",
+        generation: -1,
+        offsets: offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })),
+        auto: false,
+      }));
+    }
+  }
+
+  /** True when an incomplete transaction has offsets pending for this partition of the group. */
+  hasPendingTxnOffset(groupId: string, topic: string, partition: number): boolean {
+    const state = this.groups.get(groupId);
+    return state !== undefined && hasPendingTxnOffset(state, topic, partition);
   }
 
   /** The committed offset of a partition for a group, or null. */
@@ -495,6 +563,16 @@ export class GroupCoordinator {
         () => `group ${groupId}: phase ${state.phase} with ${state.joinOrder.length} members`,
       );
       if (!this.context.validateCommitOffsets) continue;
+      for (const list of state.pendingTxnOffsets.values()) {
+        for (const o of list) {
+          const end = this.context.highWatermark(o.topic, o.partition);
+          invariant(
+            end === null || o.offset <= end,
+            () =>
+              `group ${groupId}: pending transactional offset ${o.offset} beyond log end ${end} of ${o.topic}-${o.partition}`,
+          );
+        }
+      }
       for (const c of committedOffsets(state)) {
         const end = this.context.highWatermark(c.topic, c.partition);
         invariant(

@@ -73,6 +73,12 @@ export interface GroupState {
    * one chunk and the chunk index, not ten thousand entries. Read with {@link committedOffset}.
    */
   readonly offsets: Readonly<Record<string, readonly (readonly (CommittedOffset | null)[] | null)[]>>;
+  /**
+   * Offsets sent by transactional producers (TxnOffsetCommit), per producer id: they become
+   * committed offsets when the transaction's commit marker reaches the group and vanish on abort.
+   * Meanwhile `read_committed` consumers get UNSTABLE_OFFSET_COMMIT for those partitions.
+   */
+  readonly pendingTxnOffsets: ReadonlyMap<number, readonly TopicPartitionOffset[]>;
   readonly rebalanceReason: string | null;
   readonly rebalanceStartedAt: number | null;
 }
@@ -102,6 +108,17 @@ export type GroupAction =
   | { readonly type: "complete-sync"; readonly generation: number }
   | { readonly type: "request-rebalance"; readonly now: number; readonly reason: string }
   | { readonly type: "commit"; readonly offsets: readonly TopicPartitionOffset[]; readonly now: number }
+  | {
+      readonly type: "txn-offsets";
+      readonly producerId: number;
+      readonly offsets: readonly TopicPartitionOffset[];
+    }
+  | {
+      readonly type: "txn-complete";
+      readonly producerId: number;
+      readonly commit: boolean;
+      readonly now: number;
+    }
   | { readonly type: "delete-topic"; readonly topic: string }
   | { readonly type: "delete-offsets"; readonly partitions: readonly TopicPartition[] }
   | { readonly type: "dead" };
@@ -128,6 +145,7 @@ export function emptyGroup(groupId: string): GroupState {
     joinOrder: [],
     staticMembers: {},
     offsets: {},
+    pendingTxnOffsets: new Map(),
     rebalanceReason: null,
     rebalanceStartedAt: null,
   };
@@ -248,30 +266,33 @@ export function reduceGroup(state: GroupState, action: GroupAction): GroupState 
       });
     case "commit":
       return produce(state, (draft) => {
-        for (const o of action.offsets) {
-          let chunks = draft.offsets[o.topic];
-          if (chunks === undefined) {
-            chunks = [];
-            draft.offsets[o.topic] = chunks;
-          }
-          const c = Math.floor(o.partition / OFFSET_CHUNK);
-          while (chunks.length <= c) chunks.push(null);
-          let chunk = chunks[c];
-          if (chunk === null || chunk === undefined) {
-            chunk = new Array<CommittedOffset | null>(OFFSET_CHUNK).fill(null);
-            chunks[c] = chunk;
-          }
-          chunk[o.partition % OFFSET_CHUNK] = {
-            offset: o.offset,
-            metadata: o.metadata ?? "",
-            committedAt: action.now,
-          };
-        }
+        writeOffsets(draft, action.offsets, action.now);
       });
+    case "txn-offsets":
+      return produce(state, (draft) => {
+        // A later TxnOffsetCommit of the same transaction replaces earlier offsets per partition.
+        const merged = new Map<string, TopicPartitionOffset>();
+        for (const o of [...(state.pendingTxnOffsets.get(action.producerId) ?? []), ...action.offsets])
+          merged.set(`${o.topic}:${o.partition}`, { ...o });
+        draft.pendingTxnOffsets.set(action.producerId, castDraft([...merged.values()]));
+      });
+    case "txn-complete": {
+      const pending = state.pendingTxnOffsets.get(action.producerId);
+      if (pending === undefined) return state;
+      return produce(state, (draft) => {
+        draft.pendingTxnOffsets.delete(action.producerId);
+        if (action.commit) writeOffsets(draft, pending, action.now);
+      });
+    }
     case "delete-topic":
-      if (state.offsets[action.topic] === undefined) return state;
+      if (state.offsets[action.topic] === undefined && !hasPendingTopic(state, action.topic)) return state;
       return produce(state, (draft) => {
         delete draft.offsets[action.topic];
+        for (const [pid, list] of draft.pendingTxnOffsets)
+          draft.pendingTxnOffsets.set(
+            pid,
+            list.filter((o) => o.topic !== action.topic),
+          );
       });
     case "delete-offsets":
       return produce(state, (draft) => {
@@ -293,8 +314,37 @@ export function reduceGroup(state: GroupState, action: GroupAction): GroupState 
         draft.joinOrder = [];
         draft.staticMembers = {};
         draft.offsets = {};
+        draft.pendingTxnOffsets = new Map();
       });
   }
+}
+
+/** Writes committed offsets into a draft (chunked; see {@link GroupState.offsets}). */
+function writeOffsets(
+  draft: { offsets: Record<string, ((CommittedOffset | null)[] | null)[]> },
+  offsets: readonly TopicPartitionOffset[],
+  now: number,
+): void {
+  for (const o of offsets) {
+    let chunks = draft.offsets[o.topic];
+    if (chunks === undefined) {
+      chunks = [];
+      draft.offsets[o.topic] = chunks;
+    }
+    const c = Math.floor(o.partition / OFFSET_CHUNK);
+    while (chunks.length <= c) chunks.push(null);
+    let chunk = chunks[c];
+    if (chunk === null || chunk === undefined) {
+      chunk = new Array<CommittedOffset | null>(OFFSET_CHUNK).fill(null);
+      chunks[c] = chunk;
+    }
+    chunk[o.partition % OFFSET_CHUNK] = { offset: o.offset, metadata: o.metadata ?? "", committedAt: now };
+  }
+}
+
+function hasPendingTopic(state: GroupState, topic: string): boolean {
+  for (const list of state.pendingTxnOffsets.values()) if (list.some((o) => o.topic === topic)) return true;
+  return false;
 }
 
 /** The part of a request that identifies a member and its view of the group. */
@@ -326,6 +376,61 @@ export function validateCommit(state: GroupState, who: MemberIdentity): LogError
     return null;
   }
   return state.phase === "Empty" ? null : "UNKNOWN_MEMBER_ID";
+}
+
+/**
+ * Whether the group coordinator accepts a transactional offset commit (Kafka's
+ * `GroupCoordinator.handleTxnCommitOffsets`, KIP-447): with a member id, the member must be known,
+ * not fenced by a newer static instance, and — with a generation ≥ 0 — at the current generation,
+ * so a zombie that lost its partitions in a rebalance cannot commit offsets for them. Without a
+ * member (the pre-KIP-447 form that only names the group, as kafkajs sends) nothing is checked.
+ * Unlike a plain commit, a rebalance in progress does not refuse it. Null when accepted.
+ *
+ * @example
+ * ```ts
+ * validateTxnOffsetCommit(group, { memberId: "m1", generation: 2 }); // "ILLEGAL_GENERATION" at generation 3
+ * ```
+ */
+export function validateTxnOffsetCommit(state: GroupState, who: MemberIdentity): LogErrorCode | null {
+  if (state.phase === "Dead") return "COORDINATOR_NOT_AVAILABLE";
+  if (who.memberId === "" && who.generation < 0) return null;
+  const fenced = checkMember(state, who);
+  if (fenced !== null) return fenced;
+  if (who.generation >= 0 && who.generation !== state.generation) return "ILLEGAL_GENERATION";
+  return null;
+}
+
+/**
+ * True when a transaction that is not yet complete has offsets pending for this partition
+ * (Kafka then answers a stable offset fetch with UNSTABLE_OFFSET_COMMIT).
+ *
+ * @example
+ * ```ts
+ * hasPendingTxnOffset(group, "orders", 0); // true between sendOffsetsToTransaction and the commit marker
+ * ```
+ */
+export function hasPendingTxnOffset(state: GroupState, topic: string, partition: number): boolean {
+  if (state.pendingTxnOffsets.size === 0) return false;
+  for (const list of state.pendingTxnOffsets.values())
+    if (list.some((o) => o.topic === topic && o.partition === partition)) return true;
+  return false;
+}
+
+/**
+ * What `consumer.groupMetadata()` returns and `sendOffsetsToTransaction` takes (Java's
+ * `ConsumerGroupMetadata`): the group, and the member's id, generation and static instance id, so
+ * the group coordinator can refuse offsets from a member that is no longer current.
+ *
+ * @example
+ * ```ts
+ * await producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+ * ```
+ */
+export interface ConsumerGroupMetadata {
+  readonly groupId: string | null;
+  readonly generationId: number;
+  readonly memberId: string;
+  readonly groupInstanceId: string | null;
 }
 
 /**

@@ -9,6 +9,7 @@
  * ```
  */
 
+export { type AbortedTxn, AbortedTxnIndex } from "./aborted-index.js";
 export {
   type GroupLag,
   LogCluster,
@@ -26,12 +27,22 @@ export {
   type ConsumerOptions,
   type RebalanceListener,
 } from "./consumer.js";
+export {
+  CONTROL_RECORD_SIZE,
+  type ControlRecordType,
+  type ControlRecordValue,
+  controlAttributes,
+  controlRecordValue,
+  controlType,
+  type LogEntry,
+} from "./control-records.js";
 export { CommitFailedError, isLogError, KAFKA_ERRORS, LogError, type LogErrorCode } from "./errors.js";
 export type { GroupDescription, JoinRequest, JoinResponse, MemberLink } from "./group-coordinator.js";
 export { GroupCoordinator } from "./group-coordinator.js";
 export {
   allJoined,
   type CommittedOffset,
+  type ConsumerGroupMetadata,
   committedOffset,
   committedOffsets,
   emptyGroup,
@@ -39,15 +50,18 @@ export {
   type GroupMember,
   type GroupPhase,
   type GroupState,
+  hasPendingTxnOffset,
   reduceGroup,
   selectProtocol,
   validateCommit,
   validateHeartbeat,
+  validateTxnOffsetCommit,
 } from "./group-state.js";
 export { ProducerStateTable, RETAINED_BATCHES } from "./idempotence.js";
 export type { FaultDecision, FaultHook, RequestInfo, RequestKind } from "./network.js";
 export { Network } from "./network.js";
 export { FetchBuffer, PartitionLog } from "./partition-log.js";
+export { PartitionTransactions } from "./partition-transactions.js";
 export { type PartitionerChoice, PRODUCER_DEFAULTS, Producer, type ProducerOptions } from "./producer.js";
 export type {
   ConsumerRecord,
@@ -72,3 +86,39 @@ export {
   topicConfigFromEntries,
   validateTopicName,
 } from "./topic-config.js";
+export {
+  TransactionCoordinator,
+  type TransactionCoordinatorContext,
+  type TransactionDescription,
+  type TxnOffsetCommitRequest,
+  type TxnResponse,
+} from "./transaction-coordinator.js";
+export {
+  normalizeGroupMetadata,
+  TransactionManager,
+  TXN_CLIENT_TRANSITIONS,
+  TXN_CRASH_POINTS,
+  type TxnClientState,
+  type TxnCrashHook,
+  type TxnCrashInfo,
+  type TxnCrashPoint,
+} from "./transaction-manager.js";
+export {
+  bumpedIdentity,
+  canTransition,
+  checkProducer,
+  isCompleting,
+  isEndTxnRetry,
+  isTransactionOpen,
+  MAX_PRODUCER_EPOCH,
+  newTxnMetadata,
+  type ProducerIdentity,
+  reduceTxn,
+  type TransactionProtocol,
+  TXN_PREDECESSORS,
+  type TxnAction,
+  type TxnMetadata,
+  type TxnPhase,
+  type TxnResult,
+  targetPhase,
+} from "./transaction-state.js";

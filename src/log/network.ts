@@ -10,8 +10,20 @@ import type { TopicPartition } from "./assignors/types.js";
  * response as a request timeout.
  */
 
-/** Requests the fault hook sees. */
-export type RequestKind = "produce" | "commit" | "heartbeat";
+/**
+ * Requests the fault hook sees. Besides produce, offset commit and heartbeat, the transactional
+ * producer's requests: InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit and
+ * EndTxn (delaying an `"end-txn"` past the client's request timeout is the late-EndTxn hazard).
+ */
+export type RequestKind =
+  | "produce"
+  | "commit"
+  | "heartbeat"
+  | "init-producer-id"
+  | "add-partitions"
+  | "add-offsets"
+  | "txn-offset-commit"
+  | "end-txn";
 
 /** What the fault hook is told about a request. */
 export interface RequestInfo {
@@ -23,10 +35,14 @@ export interface RequestInfo {
   readonly sentAt: number;
   /** Partitions concerned (produce, commit). */
   readonly partitions: readonly TopicPartition[];
-  /** Produce: retry attempt of the first batch (0 = first try). */
+  /** Produce: retry attempt of the first batch; transactional requests: retry attempt (0 = first try). */
   readonly attempt: number;
   /** Commit and heartbeat: the group. */
   readonly groupId: string | null;
+  /** Transactional requests: the producer's `transactional.id`. */
+  readonly transactionalId?: string;
+  /** EndTxn: what the client asks for. */
+  readonly result?: "commit" | "abort";
 }
 
 /**

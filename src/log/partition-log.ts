@@ -1,9 +1,19 @@
 import { invariant } from "../scheduler/errors.js";
 import type { EventBus } from "../scheduler/event-bus.js";
+import type { AbortedTxn } from "./aborted-index.js";
+import {
+  CONTROL_RECORD_SIZE,
+  type ControlRecordType,
+  controlAttributes,
+  controlRecordValue,
+  controlType,
+  type LogEntry,
+} from "./control-records.js";
 import { LogError } from "./errors.js";
 import { ProducerStateTable } from "./idempotence.js";
+import { PartitionTransactions, removeOne } from "./partition-transactions.js";
 import type { ConsumerRecord, RecordHeaders, RecordKey } from "./record.js";
-import { ATTR_CONTROL, Segment } from "./segment.js";
+import { ATTR_ABORT_MARKER, ATTR_CONTROL, ATTR_TRANSACTIONAL, Segment } from "./segment.js";
 import { defaultSizer, headersSize, keySize, type Sizer } from "./sizer.js";
 import type { TopicConfig } from "./topic-config.js";
 import "./events.js";
@@ -68,6 +78,12 @@ export class PartitionLog {
   tombstoneHorizons: Map<number, number> | null = null;
   /** Idempotent-producer state (Kafka's producer state snapshot for this partition). */
   readonly producers = new ProducerStateTable();
+  /** Open transactions with data here, and the aborted-transaction index. */
+  readonly transactions = new PartitionTransactions();
+  /** Scratch columns for read_committed fetches (reads are synchronous, so one set per log suffices). */
+  private readonly scratchPids: number[] = [];
+  private readonly scratchFirsts: number[] = [];
+  private readonly scratchActive: number[] = [];
   /** Consumers waiting for data (long polls); woken on append. */
   private waiters: (() => void)[] | null = null;
   private readonly clock: () => number;
@@ -102,9 +118,13 @@ export class PartitionLog {
     return this.active.nextOffset;
   }
 
-  /** Last stable offset: the high watermark until transactions keep it lower. */
+  /**
+   * Last stable offset: the first offset of the earliest open transaction with data here (never
+   * below the log start), else the high watermark. `read_committed` consumers read only below it.
+   */
   get lastStableOffset(): number {
-    return this.active.nextOffset;
+    const unstable = this.transactions.firstUnstableOffset;
+    return unstable < 0 ? this.active.nextOffset : Math.max(unstable, this.start);
   }
 
   /** The active (last) segment. */
@@ -230,6 +250,9 @@ export class PartitionLog {
         producerId,
       );
     }
+    // Transactional data pins the LSO until its marker arrives.
+    if ((attributes & ATTR_TRANSACTIONAL) !== 0 && (attributes & ATTR_CONTROL) === 0)
+      this.transactions.begin(producerId, base);
     if (this.bus?.wants("log.append")) {
       this.bus.emit("log.append", {
         topic: this.topic,
@@ -247,15 +270,42 @@ export class PartitionLog {
   /**
    * Fills `out` with up to `maxRecords` records from `offset`, stopping before `maxBytes` would be
    * exceeded (but always returning at least one record, as Kafka does). An offset that compaction
-   * removed reads from the next surviving record. Control records are skipped. Offsets outside
-   * [log start, log end] are `OFFSET_OUT_OF_RANGE`. Returns the number of records.
+   * removed reads from the next surviving record. Control records (transaction markers) are never
+   * returned; the position moves past them. With `readCommitted`, reading stops at the last stable
+   * offset and records of aborted transactions are skipped too (Kafka's `read_committed`: the
+   * broker bounds the fetch by the LSO and sends the aborted transactions of the range, the client
+   * drops their records). Offsets outside [log start, log end] are `OFFSET_OUT_OF_RANGE`. Returns
+   * the number of records.
    */
-  readInto(offset: number, maxRecords: number, maxBytes: number, out: FetchBuffer): number {
+  readInto(
+    offset: number,
+    maxRecords: number,
+    maxBytes: number,
+    out: FetchBuffer,
+    readCommitted = false,
+  ): number {
     this.checkReadable();
     this.checkRange(offset);
     let n = 0;
     let bytes = 0;
     let next = offset;
+    const limit = readCommitted ? this.lastStableOffset : Number.POSITIVE_INFINITY;
+    // Aborted transactions overlapping the fetch, by first offset, collected one window ahead of
+    // the scan; `active` holds the producers whose aborted transaction the scan is inside (entered
+    // at its first offset, left at its marker).
+    const abortedPids = this.scratchPids;
+    const abortedFirsts = this.scratchFirsts;
+    const active = this.scratchActive;
+    active.length = 0;
+    const index = this.transactions.aborted;
+    const window = Math.max(256, Math.min(maxRecords, 32_768) * 2);
+    let bound = limit;
+    let abortedCount = 0;
+    if (readCommitted && index.size > 0 && offset < limit) {
+      bound = Math.min(limit, offset + window);
+      abortedCount = index.collect(offset, bound, abortedPids, abortedFirsts);
+    }
+    let ai = 0;
     const segments = this.segments;
     let si = this.segmentIndexFor(offset);
     const outOffsets = out.offsets;
@@ -274,12 +324,39 @@ export class PartitionLog {
       const sizes = segment.sizes;
       const attributes = segment.attributes;
       for (; i < end; i++) {
+        const recordOffset = segment.offsets === null ? segment.baseOffset + i : segment.offsets[i]!;
+        if (recordOffset >= bound) {
+          if (recordOffset >= limit) break outer;
+          // The scan left the collected window: collect the aborted transactions starting in the next one.
+          const next = Math.min(limit, recordOffset + window);
+          abortedCount = index.collect(offset, next, abortedPids, abortedFirsts, abortedCount, bound);
+          bound = next;
+        }
+        if (attributes !== null) {
+          const bits = attributes[i]!;
+          if (bits !== 0) {
+            // Markers and aborted records cost no room in the fetch: skip them before the limits.
+            while (ai < abortedCount && abortedFirsts[ai]! <= recordOffset) active.push(abortedPids[ai++]!);
+            if ((bits & ATTR_CONTROL) !== 0) {
+              if ((bits & ATTR_ABORT_MARKER) !== 0 && active.length > 0)
+                removeOne(active, segment.producerIds![i]!);
+              next = recordOffset + 1;
+              continue;
+            }
+            if (
+              active.length > 0 &&
+              (bits & ATTR_TRANSACTIONAL) !== 0 &&
+              active.includes(segment.producerIds![i]!)
+            ) {
+              next = recordOffset + 1;
+              continue;
+            }
+          }
+        }
         if (n >= maxRecords) break outer;
         const size = sizes[i]!;
         if (n > 0 && bytes + size > maxBytes) break outer;
-        const recordOffset = segment.offsets === null ? segment.baseOffset + i : segment.offsets[i]!;
         next = recordOffset + 1;
-        if (attributes !== null && (attributes[i]! & ATTR_CONTROL) !== 0) continue;
         outOffsets[n] = recordOffset;
         outKeys[n] = keys === null ? null : keys[i]!;
         outValues[n] = values[i];
@@ -288,8 +365,8 @@ export class PartitionLog {
         bytes += size;
         n++;
       }
-      // Whole segment consumed: skip any compacted-away tail.
-      if (segment.nextOffset > next) next = segment.nextOffset;
+      // Whole segment consumed: skip any compacted-away tail (never past the LSO).
+      if (segment.nextOffset > next) next = Math.min(segment.nextOffset, limit);
     }
     out.count = n;
     out.bytes = bytes;
@@ -303,15 +380,17 @@ export class PartitionLog {
    * @example
    * ```ts
    * log.read(0, 10).map((r) => r.value);
+   * log.read(0, Infinity, Infinity, true); // read_committed
    * ```
    */
   read(
     offset: number,
     maxRecords = Number.POSITIVE_INFINITY,
     maxBytes = Number.POSITIVE_INFINITY,
+    readCommitted = false,
   ): ConsumerRecord[] {
     const buffer = new FetchBuffer();
-    const n = this.readInto(offset, maxRecords, maxBytes, buffer);
+    const n = this.readInto(offset, maxRecords, maxBytes, buffer, readCommitted);
     const records: ConsumerRecord[] = [];
     const type = this.config.messageTimestampType;
     for (let i = 0; i < n; i++) {
@@ -329,9 +408,72 @@ export class PartitionLog {
     return records;
   }
 
-  /** Every stored record, oldest first (tests and notebooks). */
-  all(): ConsumerRecord[] {
-    return this.read(this.start);
+  /** Every stored record, oldest first (tests and notebooks); `readCommitted` as a read_committed consumer sees them. */
+  all(readCommitted = false): ConsumerRecord[] {
+    return this.read(this.start, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, readCommitted);
+  }
+
+  /**
+   * Every stored slot, markers included, with its transactional flags (what the broker holds, not
+   * what consumers see).
+   *
+   * @example
+   * ```ts
+   * log.entries().map((e) => `${e.offset}:${e.kind}`); // ["0:data", "1:data", "2:commit"]
+   * ```
+   */
+  entries(): LogEntry[] {
+    const result: LogEntry[] = [];
+    for (const segment of this.segments) {
+      for (let i = 0; i < segment.count; i++) {
+        const offset = segment.offsetAt(i);
+        if (offset < this.start) continue;
+        const bits = segment.attributes === null ? 0 : segment.attributes[i]!;
+        result.push({
+          offset,
+          kind: controlType(bits) ?? "data",
+          transactional: (bits & ATTR_TRANSACTIONAL) !== 0,
+          producerId: segment.producerIds === null ? -1 : segment.producerIds[i]!,
+          value: segment.values[i],
+          timestamp: segment.timestamps[i]!,
+        });
+      }
+    }
+    return result;
+  }
+
+  /** The aborted-transaction index of this partition, in marker order. */
+  abortedTransactions(): AbortedTxn[] {
+    return this.transactions.aborted.entries();
+  }
+
+  /**
+   * Appends a transaction marker for `producerId` (the coordinator's WriteTxnMarkers) and returns
+   * its offset. It ends that producer's open transaction here: the LSO moves on, and an abort's
+   * records enter the aborted index. A marker for a transaction with no data here still takes an
+   * offset, as in Kafka.
+   */
+  appendMarker(producerId: number, type: ControlRecordType): number {
+    this.checkWritable();
+    const now = this.clock();
+    this.maybeRoll(now, CONTROL_RECORD_SIZE);
+    const segment = this.active;
+    segment.reserve(1);
+    if (segment.count === 0) segment.firstAppendTime = now;
+    const offset = segment.nextOffset;
+    segment.push(
+      null,
+      controlRecordValue(type),
+      null,
+      now,
+      CONTROL_RECORD_SIZE,
+      controlAttributes(type),
+      producerId,
+    );
+    this.transactions.complete(producerId, offset, type === "abort", this.active.nextOffset);
+    if (this.start > 0) this.transactions.aborted.truncateBefore(this.start);
+    if (this.waiters !== null) this.wake();
+    return offset;
   }
 
   /**
@@ -431,6 +573,11 @@ export class PartitionLog {
       );
       previousEnd = segment.nextOffset;
     }
+    this.transactions.checkInvariants(where, this.logEndOffset);
+    invariant(
+      this.lastStableOffset >= this.start && this.lastStableOffset <= this.highWatermark,
+      () => `${where}: LSO ${this.lastStableOffset} outside [${this.start}, ${this.highWatermark}]`,
+    );
   }
 
   // ---------------------------------------------------------------- internals

@@ -3,6 +3,7 @@ import type { TimerId } from "../scheduler/timer-queue.js";
 import { checkInteger, checkNonNegative, checkOptions, checkString } from "../scheduler/validate.js";
 import type { LogCluster, ProduceBatchResult } from "./cluster.js";
 import { KAFKA_ERRORS, LogError, type LogErrorCode } from "./errors.js";
+import type { ConsumerGroupMetadata } from "./group-state.js";
 import { lastSequenceOf, nextSequence } from "./idempotence.js";
 import { utf8Bytes } from "./murmur2.js";
 import {
@@ -23,9 +24,16 @@ import {
   type RecordKey,
   type RecordMetadata,
   type TopicPartition,
+  type TopicPartitionOffset,
   tpKey,
 } from "./record.js";
 import { defaultSizer, headersSize, keySize } from "./sizer.js";
+import {
+  TransactionManager,
+  type TxnClientState,
+  type TxnCrashHook,
+  type TxnProducerLink,
+} from "./transaction-manager.js";
 import "./events.js";
 
 /** Null-key strategies by name, or a custom partitioner. */
@@ -74,8 +82,15 @@ export interface ProducerOptions {
   enableIdempotence?: boolean;
   /** Partitioner for records without an explicit partition. Default "sticky" (Java's built-in). */
   partitioner?: PartitionerChoice;
-  /** `transactional.id`: not supported yet (transactions are a later addition). */
+  /**
+   * `transactional.id`: makes the producer transactional (see `initTransactions`). Implies
+   * idempotence; `enableIdempotence: false` or incompatible settings are INVALID_CONFIG.
+   */
   transactionalId?: string;
+  /** `transaction.timeout.ms`: the coordinator aborts a transaction open longer than this. Default 60000. */
+  transactionTimeoutMs?: number;
+  /** `max.block.ms`: how long transactional calls retry before REQUEST_TIMED_OUT. Default 60000. */
+  maxBlockMs?: number;
 }
 
 /**
@@ -97,6 +112,8 @@ export const PRODUCER_DEFAULTS = Object.freeze({
   maxInFlightRequestsPerConnection: 5,
   maxRequestSize: 1_048_576,
   partitioner: "sticky" as const,
+  transactionTimeoutMs: 60_000,
+  maxBlockMs: 60_000,
 });
 
 const OPTION_KEYS = [
@@ -113,6 +130,8 @@ const OPTION_KEYS = [
   "enableIdempotence",
   "partitioner",
   "transactionalId",
+  "transactionTimeoutMs",
+  "maxBlockMs",
 ];
 
 const RECORD_KEYS = ["topic", "key", "value", "headers", "partition", "timestamp"];
@@ -195,6 +214,11 @@ function newConnection(): Connection {
  * not await never crashes the process with an unhandled rejection; failures also appear as
  * `producer.error` events.
  *
+ * With a `transactionalId` the producer is transactional (Kafka's transactions, see
+ * `transaction-manager.ts`): `initTransactions()` once, then `beginTransaction()`, sends,
+ * `sendOffsetsToTransaction()`, and `commitTransaction()` or `abortTransaction()`; sends are only
+ * allowed inside a transaction.
+ *
  * @example
  * ```ts
  * const producer = cluster.producer({ lingerMs: 5 });
@@ -211,11 +235,14 @@ export class Producer {
       acks: 0 | 1 | -1;
     }
   >;
-  /** Whether idempotence is on (explicitly, or by Java 3.x's default). */
+  /** Whether idempotence is on (explicitly, by Java 3.x's default, or implied by a transactional id). */
   readonly idempotent: boolean;
-  /** Producer id (-1 when not idempotent). */
-  readonly producerId: number;
+  /** `transactional.id`, or null for a non-transactional producer. */
+  readonly transactionalId: string | null;
+  private producerIdValue: number;
   private epochValue: number;
+  /** The client half of transactions (null without a transactional id). */
+  private readonly txn: TransactionManager | null;
   private readonly partitioner: Partitioner;
   private readonly queues = new Map<string, PartitionQueue>();
   private inFlightRequests = 0;
@@ -240,15 +267,8 @@ export class Producer {
   constructor(cluster: LogCluster, options: ProducerOptions = {}) {
     const where = "Producer";
     checkOptions(options, OPTION_KEYS, where);
-    if (options.transactionalId !== undefined) {
-      throw new LogError(
-        "NOT_SUPPORTED",
-        `${where}: transactionalId is not supported yet; transactions are not modelled in this version.`,
-        {
-          option: "transactionalId",
-        },
-      );
-    }
+    const transactionalId = options.transactionalId ?? null;
+    if (transactionalId !== null) checkString(transactionalId, "transactionalId", where, true);
     const clientId = options.clientId ?? cluster.clientId("producer");
     checkString(clientId, "clientId", where, true);
     const rawAcks = options.acks ?? PRODUCER_DEFAULTS.acks;
@@ -270,6 +290,8 @@ export class Producer {
         options.maxInFlightRequestsPerConnection ?? PRODUCER_DEFAULTS.maxInFlightRequestsPerConnection,
       maxRequestSize: options.maxRequestSize ?? PRODUCER_DEFAULTS.maxRequestSize,
       enableIdempotence: false,
+      transactionTimeoutMs: options.transactionTimeoutMs ?? PRODUCER_DEFAULTS.transactionTimeoutMs,
+      maxBlockMs: options.maxBlockMs ?? PRODUCER_DEFAULTS.maxBlockMs,
     };
     checkNonNegative(config.lingerMs, "lingerMs", where);
     checkInteger(config.batchSize, "batchSize", where, 1);
@@ -279,6 +301,8 @@ export class Producer {
     checkInteger(config.requestTimeoutMs, "requestTimeoutMs", where, 1);
     checkInteger(config.maxInFlightRequestsPerConnection, "maxInFlightRequestsPerConnection", where, 1);
     checkInteger(config.maxRequestSize, "maxRequestSize", where, 1);
+    checkInteger(config.transactionTimeoutMs, "transactionTimeoutMs", where, 1);
+    checkInteger(config.maxBlockMs, "maxBlockMs", where, 0);
     if (config.deliveryTimeoutMs < config.lingerMs + config.requestTimeoutMs) {
       throw new LogError(
         "INVALID_CONFIG",
@@ -290,6 +314,13 @@ export class Producer {
     if (options.enableIdempotence !== undefined && typeof options.enableIdempotence !== "boolean") {
       throw new InvalidArgumentError(`${where}: enableIdempotence must be a boolean.`);
     }
+    if (transactionalId !== null && (options.enableIdempotence === false || !compatible)) {
+      throw new LogError(
+        "INVALID_CONFIG",
+        `${where}: a transactionalId needs idempotence: enableIdempotence must not be false, acks must be "all", retries > 0 and maxInFlightRequestsPerConnection ≤ 5 (got enableIdempotence ${String(options.enableIdempotence)}, acks ${String(rawAcks)}, retries ${config.retries}, in-flight ${config.maxInFlightRequestsPerConnection}).`,
+        { config: "transactional.id" },
+      );
+    }
     if (options.enableIdempotence === true && !compatible) {
       throw new LogError(
         "INVALID_CONFIG",
@@ -297,7 +328,7 @@ export class Producer {
         { config: "enable.idempotence" },
       );
     }
-    this.idempotent = options.enableIdempotence ?? compatible;
+    this.idempotent = transactionalId !== null || (options.enableIdempotence ?? compatible);
     config.enableIdempotence = this.idempotent;
     this.config = Object.freeze(config);
     this.clientId = clientId;
@@ -309,14 +340,33 @@ export class Producer {
       clientId,
       config.batchSize,
     );
-    if (this.idempotent) {
-      const { producerId, epoch } = cluster.initProducerId();
-      this.producerId = producerId;
-      this.epochValue = epoch;
-    } else {
-      this.producerId = -1;
+    this.transactionalId = transactionalId;
+    if (transactionalId !== null) {
+      // A transactional producer gets its id and epoch from the coordinator in initTransactions.
+      this.producerIdValue = -1;
       this.epochValue = -1;
+      this.txn = new TransactionManager(this.link(), cluster, {
+        transactionalId,
+        transactionTimeoutMs: config.transactionTimeoutMs,
+        requestTimeoutMs: config.requestTimeoutMs,
+        retryBackoffMs: config.retryBackoffMs,
+        maxBlockMs: config.maxBlockMs,
+      });
+    } else if (this.idempotent) {
+      const { producerId, epoch } = cluster.initProducerId();
+      this.producerIdValue = producerId;
+      this.epochValue = epoch;
+      this.txn = null;
+    } else {
+      this.producerIdValue = -1;
+      this.epochValue = -1;
+      this.txn = null;
     }
+  }
+
+  /** Producer id (-1 when not idempotent, or transactional before `initTransactions`). */
+  get producerId(): number {
+    return this.producerIdValue;
   }
 
   /** Current producer epoch (-1 when not idempotent). */
@@ -366,6 +416,9 @@ export class Producer {
     if (record.value === undefined) {
       throw new InvalidArgumentError(`${where}: value is required (use null for a tombstone).`);
     }
+    // Transactional: only inside a transaction (checked before anything — topic auto-creation,
+    // partitioner state — can change); the before-send fault point may crash the producer here.
+    this.txn?.checkSend(where);
     const topic = this.cluster.resolveTopic(record.topic, where);
     const key = record.key ?? null;
     const headers = record.headers ?? null;
@@ -391,9 +444,188 @@ export class Producer {
       deferred.resolve,
       deferred.reject,
     );
+    this.txn?.recordSend();
     if (sim.bus.wants("producer.send"))
       sim.bus.emit("producer.send", { clientId: this.clientId, topic: topic.name, partition });
     return deferred.promise;
+  }
+
+  // ---------------------------------------------------------------- transactions
+
+  /** The client transaction state ("UNINITIALIZED" … "FATAL_ERROR"), or null for a non-transactional producer. */
+  get transactionState(): TxnClientState | null {
+    return this.txn === null ? null : this.txn.state;
+  }
+
+  /**
+   * Registers the transactional id with the coordinator (InitProducerId): gets the producer id
+   * and a bumped epoch, which fences every older producer with the same id; an open transaction
+   * of the previous incarnation is aborted first (the call waits for it). Call once, before the
+   * first transaction. Errors: INVALID_TXN_STATE (not transactional, called twice),
+   * INVALID_TRANSACTION_TIMEOUT, REQUEST_TIMED_OUT after `maxBlockMs` (may be repeated).
+   *
+   * @example
+   * ```ts
+   * const producer = cluster.producer({ transactionalId: "order-totals" });
+   * await producer.initTransactions();
+   * ```
+   */
+  initTransactions(): Promise<void> {
+    return this.transactional("Producer.initTransactions").initTransactions();
+  }
+
+  /**
+   * Opens a transaction (locally; the coordinator learns of it from the first record or offsets).
+   * INVALID_TXN_STATE unless the producer is initialized and no transaction is open.
+   *
+   * @example
+   * ```ts
+   * producer.beginTransaction();
+   * producer.send({ topic: "order-totals", key: "c-1", value: 12 });
+   * await producer.commitTransaction();
+   * ```
+   */
+  beginTransaction(): void {
+    this.transactional("Producer.beginTransaction").beginTransaction();
+  }
+
+  /**
+   * Makes consumed offsets (next offsets to read) part of the open transaction: they become the
+   * group's committed offsets if and only if the transaction commits. `groupMetadata` is
+   * `consumer.groupMetadata()` — a member that is no longer in the group or is from a stale
+   * generation is refused (CommitFailedError: UNKNOWN_MEMBER_ID / ILLEGAL_GENERATION; the
+   * transaction must then be aborted) — or just a group id (no member check, as kafkajs does).
+   *
+   * @example
+   * ```ts
+   * await producer.sendOffsetsToTransaction([{ topic: "orders", partition: 0, offset: 43 }], consumer.groupMetadata());
+   * ```
+   */
+  sendOffsetsToTransaction(
+    offsets: readonly TopicPartitionOffset[],
+    groupMetadata: ConsumerGroupMetadata | string,
+  ): Promise<void> {
+    return this.transactional("Producer.sendOffsetsToTransaction").sendOffsetsToTransaction(
+      offsets,
+      groupMetadata,
+    );
+  }
+
+  /**
+   * Commits the open transaction: waits for every record sent in it to be acknowledged, then sends
+   * EndTxn(commit); the coordinator writes a commit marker into every partition the transaction
+   * touched (its records become visible to read_committed consumers) and commits its offsets. A
+   * failed send makes the transaction abortable: commit then throws INVALID_TXN_STATE and
+   * `abortTransaction()` is the way on. PRODUCER_FENCED if a newer instance took over.
+   *
+   * @example
+   * ```ts
+   * await producer.commitTransaction();
+   * ```
+   */
+  commitTransaction(): Promise<void> {
+    return this.transactional("Producer.commitTransaction").commitTransaction();
+  }
+
+  /**
+   * Aborts the open transaction: records not yet sent fail with TRANSACTION_ABORTED, requests in
+   * flight are awaited, then EndTxn(abort) writes abort markers (read_committed consumers skip the
+   * transaction's records) and drops its offsets. Also the way out of an abortable error.
+   *
+   * @example
+   * ```ts
+   * try { await producer.commitTransaction(); } catch { await producer.abortTransaction(); }
+   * ```
+   */
+  abortTransaction(): Promise<void> {
+    return this.transactional("Producer.abortTransaction").abortTransaction();
+  }
+
+  /**
+   * Installs (or with null removes) a crash hook for this producer's transactional fault points
+   * (overrides the cluster's `setTransactionCrashHook`).
+   *
+   * @example
+   * ```ts
+   * producer.setTransactionCrashHook((point) => point === "after-send-offsets");
+   * ```
+   */
+  setTransactionCrashHook(hook: TxnCrashHook | null): void {
+    this.transactional("Producer.setTransactionCrashHook").setCrashHook(hook);
+  }
+
+  private transactional(where: string): TransactionManager {
+    if (this.txn === null) {
+      throw new LogError(
+        "INVALID_TXN_STATE",
+        `${where}: producer ${this.clientId} is not transactional (Kafka: "Transactional method invoked on a non-transactional producer"). Create it with a transactionalId.`,
+        { clientId: this.clientId },
+      );
+    }
+    return this.txn;
+  }
+
+  /** The view of this producer its transaction manager works through. */
+  private link(): TxnProducerLink {
+    // Getters, not copies: the link must see the live id, epoch and crash state.
+    const self = this;
+    return {
+      get clientId() {
+        return self.clientId;
+      },
+      get producerId() {
+        return self.producerIdValue;
+      },
+      get epoch() {
+        return self.epochValue;
+      },
+      get isCrashed() {
+        return self.crashed;
+      },
+      setIdentity: (producerId, epoch) => this.setIdentity(producerId, epoch),
+      flush: () => this.flush(),
+      crash: () => this.crash(),
+      abortUnsent: (error) => this.abortUnsent(error),
+      failPartitions: (keys, error) => this.failPartitions(keys, error),
+      setFatal: (error) => {
+        this.fatal = error;
+      },
+      wake: () => this.scheduleDrain(),
+    };
+  }
+
+  /** New identity from the coordinator: every partition's sequence restarts at 0. */
+  private setIdentity(producerId: number, epoch: number): void {
+    for (const q of this.queues.values()) {
+      invariant(
+        q.pending.size === 0 && q.inFlight === 0,
+        () =>
+          `producer ${this.clientId}: identity changed with batches of ${q.topic}-${q.partition} unresolved`,
+      );
+      q.nextSequence = 0;
+    }
+    this.producerIdValue = producerId;
+    this.epochValue = epoch;
+  }
+
+  /** Fails every batch that is not in flight (open, ready, waiting for a retry or a partition add). */
+  private abortUnsent(error: LogError): void {
+    for (const q of this.queues.values()) {
+      if (q.open !== null) this.closeBatch(q);
+      const batches = q.ready.splice(0);
+      for (const b of batches) this.fail(b, error.code as LogErrorCode, error.message);
+    }
+    this.checkIdle();
+  }
+
+  /** Fails the queued batches of some partitions (their AddPartitionsToTxn was refused). */
+  private failPartitions(keys: ReadonlySet<string>, error: LogError): void {
+    for (const [key, q] of this.queues) {
+      if (!keys.has(key)) continue;
+      if (q.open !== null) this.closeBatch(q);
+      for (const b of q.ready.splice(0)) this.fail(b, error.code as LogErrorCode, error.message);
+    }
+    this.checkIdle();
   }
 
   /**
@@ -426,6 +658,15 @@ export class Producer {
    */
   async close(): Promise<void> {
     if (this.closed) return;
+    const state = this.txn?.state;
+    if (state === "IN_TRANSACTION" || state === "ABORTABLE_ERROR") {
+      // Java's sender aborts an incomplete transaction on a graceful close.
+      try {
+        await this.abortTransaction();
+      } catch (error) {
+        if (!(error instanceof LogError)) throw error;
+      }
+    }
     await this.flush();
     this.closed = true;
     this.cluster.forget(this);
@@ -445,6 +686,7 @@ export class Producer {
     if (this.crashed) return;
     this.crashed = true;
     this.closed = true;
+    this.txn?.onCrash();
     const error = () =>
       new LogError(
         "PRODUCER_CLOSED",
@@ -591,6 +833,8 @@ export class Producer {
       for (const q of this.queues.values()) {
         const head = q.ready[0];
         if (head === undefined || head.retryAt > now) continue;
+        // v1 transactions: nothing goes to a partition before AddPartitionsToTxn confirmed it.
+        if (this.txn !== null && !this.txn.partitionReady(q.topic, q.partition)) continue;
         // An idempotent retry goes alone, after every earlier request for the partition resolved,
         // so sequences reach the broker in order.
         if (this.idempotent && head.sequence >= 0 && q.inFlight > 0) continue;
@@ -737,6 +981,7 @@ export class Producer {
       producerId: this.producerId,
       epoch: this.idempotent ? b.epoch : -1,
       sequence: this.idempotent ? b.sequence : -1,
+      transactional: this.txn !== null,
     };
   }
 
@@ -794,6 +1039,11 @@ export class Producer {
 
   private retryOrFail(b: Batch, code: LogErrorCode, message: string): void {
     const q = b.queue;
+    if (this.txn !== null && code === "INVALID_PRODUCER_EPOCH") {
+      // Java maps a fenced epoch on produce to ProducerFencedException for transactional producers.
+      this.fatal = this.txn.fence(message);
+      code = "PRODUCER_FENCED";
+    }
     const now = this.cluster.sim.now;
     let retriable = KAFKA_ERRORS[code].retriable;
     if (code === "OUT_OF_ORDER_SEQUENCE_NUMBER" && this.idempotent) {
@@ -802,7 +1052,7 @@ export class Producer {
         this.needsEpochBump ||
         [...q.pending].some((p) => p !== b && p.sequence >= 0 && p.sequence < b.sequence);
     }
-    if (code === "INVALID_PRODUCER_EPOCH") {
+    if (code === "INVALID_PRODUCER_EPOCH" && this.txn === null) {
       this.fatal = new LogError(
         "INVALID_PRODUCER_EPOCH",
         `Producer ${this.clientId} (id ${this.producerId}, epoch ${this.epochValue}) was fenced by a newer epoch.`,
@@ -874,7 +1124,11 @@ export class Producer {
 
   private fail(b: Batch, code: LogErrorCode, message: string): void {
     const q = b.queue;
-    if (this.idempotent && b.sequence >= 0 && code !== "INVALID_PRODUCER_EPOCH") this.needsEpochBump = true;
+    // A transactional producer cannot bump its own epoch: the transaction manager does it through
+    // the coordinator after the (now doomed) transaction is aborted.
+    if (this.txn !== null) this.txn.onBatchFailed(code, message, b.sequence >= 0);
+    else if (this.idempotent && b.sequence >= 0 && code !== "INVALID_PRODUCER_EPOCH")
+      this.needsEpochBump = true;
     q.pending.delete(b);
     this.reject(
       b,
@@ -899,7 +1153,7 @@ export class Producer {
   /** KIP-360: after an unresolvable sequence, a new epoch restarts every partition's sequence at 0. */
   private bumpEpoch(): void {
     this.needsEpochBump = false;
-    this.epochValue = this.cluster.bumpProducerEpoch(this.producerId);
+    this.epochValue = this.cluster.bumpProducerEpoch(this.producerIdValue);
     for (const q of this.queues.values()) {
       q.nextSequence = 0;
       for (const b of q.ready) {

@@ -4,6 +4,8 @@ import type { RecordHeaders, RecordKey } from "./record.js";
 export const ATTR_CONTROL = 1;
 /** Attribute bit: the record belongs to a transaction. */
 export const ATTR_TRANSACTIONAL = 2;
+/** Attribute bit on a control record: it is an abort marker (without it, a commit marker). */
+export const ATTR_ABORT_MARKER = 4;
 
 const INITIAL_CAPACITY = 16;
 
@@ -47,7 +49,7 @@ export class Segment {
   sizes: Int32Array;
   /** Explicit offsets after compaction; null while offsets are `baseOffset + index`. */
   offsets: Float64Array | null = null;
-  /** Attribute bits per record ({@link ATTR_CONTROL}, {@link ATTR_TRANSACTIONAL}); null while all zero. */
+  /** Attribute bits per record ({@link ATTR_CONTROL}, {@link ATTR_TRANSACTIONAL}, {@link ATTR_ABORT_MARKER}); null while all zero. */
   attributes: Uint8Array | null = null;
   /** Producer id per record; null until a record with a producer id and attributes arrives. */
   producerIds: Float64Array | null = null;

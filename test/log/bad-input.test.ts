@@ -126,7 +126,10 @@ describe("bad input: clear errors, nothing changed", () => {
     expect(() => cluster.producer({ acks: 2 as 1 })).toThrow(code("INVALID_ARGUMENT"));
     expect(() => cluster.producer({ acks: 1, enableIdempotence: true })).toThrow(code("INVALID_CONFIG"));
     expect(() => cluster.producer({ deliveryTimeoutMs: 1000 })).toThrow(code("INVALID_CONFIG"));
-    expect(() => cluster.producer({ transactionalId: "tx" })).toThrow(code("NOT_SUPPORTED"));
+    // Transactions need idempotence (the transactional suites cover the rest).
+    expect(() => cluster.producer({ transactionalId: "tx", enableIdempotence: false })).toThrow(
+      code("INVALID_CONFIG"),
+    );
     expect(cluster.producer({ acks: 1 }).idempotent).toBe(false); // Java 3.x: silently off when incompatible
     const producer = cluster.producer();
     expect(() => producer.send({ topic: "nope", value: 1 })).toThrow(code("UNKNOWN_TOPIC_OR_PARTITION"));

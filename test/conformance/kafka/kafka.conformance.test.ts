@@ -1,12 +1,12 @@
 /**
- * # Kafka conformance: kafkajs scenarios, real broker versus golden files (and, later, brokerlab)
+ * # Kafka conformance: kafkajs scenarios, real broker versus golden files and brokerlab
  *
  * Each scenario in ./scenarios is a kafkajs script (`{ name, run(ctx) }`) that returns plain JSON
  * of what the client observed. This suite runs every scenario against a real Kafka-protocol
  * broker — librdkafka's in-process mock cluster, started by scripts/kafka-mock.sh — and checks
- * the observation against golden/<scenario>.json. When brokerlab's kafkajs-shaped facade
- * (`brokerlab/kafkajs`) exists, `simulatedContext()` below returns a context factory for it and
- * each scenario's simulated observation must equal the real one.
+ * the observation against golden/<scenario>.json; then it runs the scenario against brokerlab's
+ * kafkajs-shaped facade (`brokerlab/kafkajs`, through `simulatedContext()` below) and requires
+ * the simulated observation to equal the real one.
  *
  *   scripts/kafka-mock.sh start                       # optional: the suite starts it if needed
  *   npx tsx test/conformance/kafka/record.ts          # re-record golden files (all or by name)
@@ -62,6 +62,27 @@
  *   even when the group is empty again (Kafka accepts member-less commits to an empty group).
  * - The mock listens on 127.0.0.1 only, with an ephemeral port, and keeps all topics, offsets
  *   and groups in memory until it stops; topics cannot be deleted, so every run uses new names.
+ *
+ * ## The simulated side (brokerlab/kafkajs, simulated.ts)
+ *
+ * Every scenario's simulated observation equals the golden file. The simulated cluster follows
+ * Kafka, except for one setting taken from the mock: auto-created topics get 4 partitions
+ * (`defaultPartitions: 4`; the facade's default, like Kafka's, is 1). Where the mock deviates
+ * from Kafka, the simulator does what Kafka does, and the harness's normalisation hides it:
+ * - logAppendTime is "-1" for CreateTime topics (mock: 1234; dropped by `sendResults`), and
+ *   kafkajs reads Kafka's "" metadata as null anyway.
+ * - The controller is a known broker, so createTopics, deleteTopics, createPartitions,
+ *   describeGroups, listGroups, deleteGroups and idempotent producers work (scenarios avoid them).
+ * - A group whose last member left is Empty again, so the next member waits the 3 s initial
+ *   rebalance delay (mock: session timeout − 1000 ms); scenarios observe content, not timing.
+ * - Member ids are `${clientId}-${n}` (Kafka: `${clientId}-${uuid}`; mock: pointer strings); the
+ *   round-robin shares are recorded sorted.
+ * - A fetch returns every record available up to the byte limits, not one batch per partition,
+ *   and returns as soon as data arrives; scenarios use eachMessage only.
+ * Timing is virtual: `ctx.sleep` and all waits move the simulation's clock, so the simulated half
+ * of the suite takes milliseconds. Differences from kafkajs itself that no scenario exercises
+ * (admin requests answered at once, compression not applied, special offsets -1/-2 stored as "no
+ * committed offset", custom assigners and transactions refused) are listed in docs/kafkajs.md.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -71,19 +92,20 @@ import type { Observation } from "./context.js";
 import { ensureMockCluster, type MockCluster, realContextFactory } from "./real.js";
 import { type ContextFactory, canonicalise, runScenario } from "./runner.js";
 import { scenarios } from "./scenarios/index.js";
+import { simulatedContextFactory } from "./simulated.js";
 
 const GOLDEN_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "golden");
 /** Per scenario: group joins take 3–5 s each on the mock; the slowest scenario needs about 10 s. */
 const SCENARIO_TIMEOUT_MS = 60_000;
 
 /**
- * SIMULATED SIDE — plug-in point for brokerlab's kafkajs facade (`brokerlab/kafkajs`).
- * Return a ContextFactory whose `kafka()` builds the facade on a fresh simulated broker (with
- * auto-created topics of 4 partitions, to match the mock) and whose `sleep()` advances the
- * virtual clock. While this returns undefined, only the real side is checked.
+ * SIMULATED SIDE — brokerlab's kafkajs facade (`brokerlab/kafkajs`, src/compat/kafkajs): a fresh
+ * simulated cluster per scenario with auto-created topics of 4 partitions (the mock's count) and
+ * `sleep()` on the virtual clock; see simulated.ts. Without the mock, the simulated side alone can
+ * be checked against the golden files with `npx tsx test/conformance/kafka/compare-simulated.ts`.
  */
 function simulatedContext(): ContextFactory | undefined {
-  return undefined;
+  return simulatedContextFactory();
 }
 
 function golden(name: string): Observation {
