@@ -7,6 +7,7 @@
  *   brokerlab help
  */
 import { parseArgs } from "node:util";
+import { formatExactlyOnceReport, runExactlyOncePipelineReport } from "./demo-exactly-once.js";
 import { formatKernelDemo, runKernelDemo } from "./demo-kernel.js";
 
 const USAGE = `usage: brokerlab <command> [options]
@@ -51,9 +52,14 @@ async function main(argv: string[]): Promise<number> {
   );
   process.stdout.write(`${formatKernelDemo(report, again)}\n\n`);
   process.stdout.write(
-    `(two runs of ${(report.virtualDurationMs / 1000).toFixed(0)} virtual seconds took ${wallMs.toFixed(0)} ms of wall time)\n`,
+    `(two runs of ${(report.virtualDurationMs / 1000).toFixed(0)} virtual seconds took ${wallMs.toFixed(0)} ms of wall time)\n\n`,
   );
-  return again.traceHash === report.traceHash ? 0 : 1;
+  process.stdout.write(
+    "2. Kafka transactions: a consume-transform-produce pipeline crashed at every step\n\n",
+  );
+  const exactlyOnce = await runExactlyOncePipelineReport(seed);
+  process.stdout.write(`${formatExactlyOnceReport(exactlyOnce)}\n`);
+  return again.traceHash === report.traceHash && exactlyOnce.ok ? 0 : 1;
 }
 
 main(process.argv.slice(2)).then(
