@@ -20,7 +20,7 @@ import {
   type Partitioner,
 } from "./partitioners.js";
 import { checkRetryOptions, createRetry, type Retrier, type RetryOptions } from "./retry.js";
-import { beginTransaction, type Transaction } from "./transaction.js";
+import { type Transaction, Transactions } from "./transaction.js";
 import type {
   IHeaders,
   Message,
@@ -37,6 +37,8 @@ import type {
  * `RecordMetadata` per partition, offsets as strings. Failed requests are retried as kafkajs
  * retries them: the whole send again, with jittered exponential backoff in virtual time, so a
  * request timeout whose append did happen produces a duplicate unless the producer is idempotent.
+ * With a `transactionalId`, `transaction()` sends the same way through a native transactional
+ * producer (see `transaction.ts`); `send` outside a transaction stays non-transactional.
  */
 
 /**
@@ -55,8 +57,12 @@ export interface ProducerConfig {
   allowAutoTopicCreation?: boolean;
   /** Default false. Needs `acks: -1` on every send. */
   idempotent?: boolean;
+  /**
+   * Makes `transaction()` available; registered with the transaction coordinator (fencing older
+   * producers with the same id) on the first `transaction()`, as kafkajs does.
+   */
   transactionalId?: string;
-  /** Default 60000. */
+  /** `transaction.timeout.ms` in ms: the coordinator aborts a transaction open longer. Default 60000. */
   transactionTimeout?: number;
   /** Default: unlimited (1 for idempotent producers, which kafkajs serialises per broker). */
   maxInFlightRequests?: number | null;
@@ -113,6 +119,12 @@ interface Prepared {
   value: Uint8Array | null;
   headers: RecordHeaders | null;
   timestamp: number;
+}
+
+/** Which native producer a send goes through, and whether it is idempotent. */
+interface SendPath {
+  readonly idempotent: boolean;
+  native(acks: 0 | -1): NativeProducer;
 }
 
 /** Runs a validation step, turning brokerlab's refusals into kafkajs-shaped ones. */
@@ -258,6 +270,37 @@ export function createProducer(ctx: ClientContext, config: ProducerConfig = {}):
   };
   if (idempotent) nativeFor(-1); // allocates the producer id, as kafkajs' InitProducerId on connect
 
+  // The transactional producer, created on the first transaction(): kafkajs sends transactional
+  // records through its own idempotent producer with the transactional id, apart from the one
+  // plain sends use.
+  let transactional: NativeProducer | null = null;
+  const transactionalNative = (): NativeProducer => {
+    if (transactional === null) {
+      transactional = checked(() =>
+        ctx.cluster.producer({
+          clientId: ctx.clientId,
+          transactionalId: config.transactionalId!,
+          transactionTimeoutMs: config.transactionTimeout ?? 60_000,
+          acks: -1,
+          lingerMs: 0,
+          batchSize: UNLIMITED,
+          maxRequestSize: UNLIMITED,
+          // Transactional sends are idempotent in kafkajs whatever `idempotent` says.
+          retries: Math.max(1, Math.min(retries, 2_147_483_647)),
+          retryBackoffMs: retry.initialRetryTime ?? 300,
+          requestTimeoutMs: ctx.requestTimeout,
+          deliveryTimeoutMs: LONGEST_TIMEOUT,
+          maxInFlightRequestsPerConnection: 1,
+          enableIdempotence: true,
+        }),
+      );
+    }
+    return transactional;
+  };
+
+  const plainPath: SendPath = { idempotent, native: nativeFor };
+  const transactionalPath: SendPath = { idempotent: true, native: transactionalNative };
+
   /** Converts and checks every message before anything is resolved or sent. */
   const prepare = (topicName: string, messages: readonly Message[], now: number): Prepared[] =>
     messages.map((message, i) => {
@@ -306,8 +349,12 @@ export function createProducer(ctx: ClientContext, config: ProducerConfig = {}):
   };
 
   /** One produce request: every message appended, one RecordMetadata per partition. */
-  const produce = async (acks: number, topicMessages: TopicMessages[]): Promise<RecordMetadata[]> => {
-    const native = nativeFor(acks === 0 ? 0 : -1);
+  const produce = async (
+    path: SendPath,
+    acks: number,
+    topicMessages: TopicMessages[],
+  ): Promise<RecordMetadata[]> => {
+    const native = path.native(acks === 0 ? 0 : -1);
     const now = ctx.sim.now;
     const pending: { topic: string; partition: number; acks: Promise<NativeRecordMetadata>[] }[] = [];
     const brokers = await ctx.brokers();
@@ -368,8 +415,9 @@ export function createProducer(ctx: ClientContext, config: ProducerConfig = {}):
     return results;
   };
 
-  const sendBatch = async (batch: ProducerBatch): Promise<RecordMetadata[]> => {
+  const sendBatch = async (path: SendPath, batch: ProducerBatch): Promise<RecordMetadata[]> => {
     const at = "producer.sendBatch";
+    const { idempotent } = path;
     if (batch === null || typeof batch !== "object")
       throw invalid(`${at}: expected { topicMessages, acks?, timeout?, compression? }.`);
     checked(() => checkOptions(batch, BATCH_KEYS, at));
@@ -421,7 +469,7 @@ export function createProducer(ctx: ClientContext, config: ProducerConfig = {}):
     }
     return retrier(async (bail, retryCount, retryTime) => {
       try {
-        return await produce(acks, merged);
+        return await produce(path, acks, merged);
       } catch (error) {
         const e = toKafkaJSError(error);
         const delivery = error instanceof Error && !(error instanceof KafkaJSError);
@@ -439,6 +487,31 @@ export function createProducer(ctx: ClientContext, config: ProducerConfig = {}):
     });
   };
 
+  const send = (path: SendPath, record: ProducerRecord): Promise<RecordMetadata[]> => {
+    if (record === null || typeof record !== "object") {
+      return Promise.reject(
+        invalid("producer.send: expected { topic, messages, acks?, timeout?, compression? }."),
+      );
+    }
+    try {
+      checked(() => checkOptions(record, SEND_KEYS, "producer.send"));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const { topic, messages, acks, timeout, compression } = record;
+    return sendBatch(path, { acks, timeout, compression, topicMessages: [{ topic, messages }] });
+  };
+
+  const transactions =
+    config.transactionalId === undefined
+      ? null
+      : new Transactions({
+          transactionalId: config.transactionalId,
+          native: transactionalNative,
+          send: (record) => send(transactionalPath, record),
+          sendBatch: (batch) => sendBatch(transactionalPath, batch),
+        });
+
   return {
     async connect() {
       status = "connected";
@@ -452,30 +525,13 @@ export function createProducer(ctx: ClientContext, config: ProducerConfig = {}):
     isIdempotent: () => idempotent,
     events: PRODUCER_EVENTS,
     on: (eventName, listener) => emitter.on(eventName, listener as (event: unknown) => unknown),
-    send(record: ProducerRecord) {
-      if (record === null || typeof record !== "object") {
-        return Promise.reject(
-          invalid("producer.send: expected { topic, messages, acks?, timeout?, compression? }."),
-        );
-      }
-      try {
-        checked(() => checkOptions(record, SEND_KEYS, "producer.send"));
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      const { topic, messages, acks, timeout, compression } = record;
-      return sendBatch({ acks, timeout, compression, topicMessages: [{ topic, messages }] });
-    },
-    sendBatch: (batch) => sendBatch(batch),
+    send: (record) => send(plainPath, record),
+    sendBatch: (batch) => sendBatch(plainPath, batch),
     async transaction() {
-      if (!config.transactionalId) {
+      if (transactions === null) {
         throw invalid("Must provide transactional id for transactional producer", "INVALID_CONFIG");
       }
-      return beginTransaction({
-        clientId: ctx.clientId,
-        transactionalId: config.transactionalId,
-        transactionTimeout: config.transactionTimeout ?? 60_000,
-      });
+      return transactions.begin();
     },
     logger: () => logger,
   };

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
   KafkaJSError,
-  KafkaJSNotImplemented,
   KafkaJSNumberOfRetriesExceeded,
   KafkaJSProtocolError,
   Partitioners,
@@ -90,13 +89,18 @@ describe("kafkajs producer", () => {
     kafka.simulation.close();
   });
 
-  it("transactions are a marked seam: refused with NOT_SUPPORTED, never faked", async () => {
+  it("transactions go through the native transaction API (more in transactions.test.ts)", async () => {
     const kafka = quietKafka();
     await expect(kafka.producer().transaction()).rejects.toThrow("Must provide transactional id");
     const producer = kafka.producer({ transactionalId: "tx-1", idempotent: true, maxInFlightRequests: 1 });
-    const e = await producer.transaction().catch((x: unknown) => x);
-    expect(e).toBeInstanceOf(KafkaJSNotImplemented);
-    expect((e as KafkaJSNotImplemented).brokerlabCode).toBe("NOT_SUPPORTED");
+    await producer.connect();
+    const tx = await producer.transaction();
+    const [meta] = await tx.send({ topic: "t", messages: [{ value: "x" }] });
+    expect(meta).toMatchObject({ topicName: "t", partition: 0, baseOffset: "0", errorCode: 0 });
+    await tx.commit();
+    expect(tx.isActive()).toBe(false);
+    const offsets = await kafka.admin().fetchTopicOffsets("t");
+    expect(offsets[0]!.high).toBe("2"); // the record and its commit marker
     kafka.simulation.close();
   });
 

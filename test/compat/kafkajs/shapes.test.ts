@@ -24,7 +24,8 @@ describe("shapes compared with kafkajs 2.2.4", () => {
       const message: K.KafkaMessage = {} as facade.KafkaMessage;
       const payload: K.EachMessagePayload = {} as facade.EachMessagePayload;
       const batchPayload: K.EachBatchPayload = {} as facade.EachBatchPayload;
-      void [metadata, message, payload, batchPayload];
+      const transaction: K.Transaction = {} as facade.Transaction;
+      void [metadata, message, payload, batchPayload, transaction];
       return [producer, consumer, admin];
     };
     expect(typeShapes).toBeTypeOf("function");
