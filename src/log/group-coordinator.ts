@@ -19,6 +19,7 @@ import {
   selectProtocol,
   validateCommit,
   validateHeartbeat,
+  validateSync,
   validateTxnOffsetCommit,
 } from "./group-state.js";
 import type { Network } from "./network.js";
@@ -67,10 +68,28 @@ export type JoinResponse =
     }
   | { readonly error: LogErrorCode; readonly message: string };
 
-/** How the coordinator answers a member (the member client implements it). */
+/**
+ * How the coordinator answers a member (the member client implements it). Every JoinGroup a
+ * member is still waiting on, and every SyncGroup it sends after a successful join, is answered:
+ * a member left waiting would neither heartbeat nor rejoin.
+ */
 export interface MemberLink {
   onJoinResponse(response: JoinResponse): void;
   onSyncResponse(generation: number, assignment: readonly TopicPartition[], protocol: string | null): void;
+  /**
+   * SyncGroup for `generation` refused (see `validateSync`): `REBALANCE_IN_PROGRESS` when the group
+   * began another rebalance before the SyncGroup arrived, `ILLEGAL_GENERATION`,
+   * `UNKNOWN_MEMBER_ID` or `FENCED_INSTANCE_ID`. The member must rejoin (or give up, when fenced).
+   * Optional: a client that checks the group itself (the kafkajs facade) may leave it out.
+   */
+  onSyncError?(generation: number, error: LogErrorCode, message: string): void;
+}
+
+/** A member that received its JoinGroup response and sends SyncGroup for that generation. */
+interface SyncWaiter {
+  readonly memberId: string;
+  readonly groupInstanceId: string | null;
+  readonly link: MemberLink;
 }
 
 /** What the coordinator needs from its cluster. */
@@ -250,9 +269,23 @@ export class GroupCoordinator {
             newMemberId: memberId,
           });
           state = this.groups.get(groupId)!;
+          const oldLink = runtime.links.get(oldId);
           runtime.links.delete(oldId);
           this.forgetSession(runtime, oldId);
           runtime.links.set(memberId, link);
+          // Kafka fences the replaced instance's pending JoinGroup at once (its SyncGroup, if it is
+          // waiting on one, gets FENCED_INSTANCE_ID from validateSync).
+          if (
+            oldLink !== undefined &&
+            oldLink !== link &&
+            old.joined &&
+            state.phase === "PreparingRebalance"
+          ) {
+            this.respondJoin(oldLink, {
+              error: "FENCED_INSTANCE_ID",
+              message: `Group ${groupId}: another consumer joined with group.instance.id ${request.groupInstanceId}; this one is fenced.`,
+            });
+          }
           const unchanged =
             old.topics.length === request.topics.length &&
             old.topics.every((t, i) => t === request.topics[i]) &&
@@ -261,9 +294,9 @@ export class GroupCoordinator {
             // Kafka answers a returning static member with the current assignment, without a rebalance.
             this.touch(groupId, memberId, old.sessionTimeoutMs);
             const { generation, protocol } = state;
-            const assignment = state.members.get(memberId)!.assignment;
             this.respondJoin(link, { error: null, memberId, generation, protocol, leaderId: state.leaderId });
-            this.later(2, () => link.onSyncResponse(generation, assignment, protocol));
+            const waiter = { memberId, groupInstanceId: request.groupInstanceId, link };
+            this.later(1, () => this.syncArrived(groupId, generation, [waiter]));
             continue;
           }
         }
@@ -360,7 +393,15 @@ export class GroupCoordinator {
     if (state === undefined) return "UNKNOWN_MEMBER_ID";
     const error = validateHeartbeat(state, who);
     const member = state.members.get(who.memberId);
-    if (error !== "UNKNOWN_MEMBER_ID" && error !== "FENCED_INSTANCE_ID" && member !== undefined) {
+    // A late heartbeat must not re-arm the session of a member awaiting its JoinGroup response:
+    // such members are not expired (Kafka's `hasSatisfiedHeartbeat` while awaiting join).
+    const awaitingJoin = state.phase === "PreparingRebalance" && member?.joined === true;
+    if (
+      error !== "UNKNOWN_MEMBER_ID" &&
+      error !== "FENCED_INSTANCE_ID" &&
+      member !== undefined &&
+      !awaitingJoin
+    ) {
       this.touch(groupId, who.memberId, member.sessionTimeoutMs);
     }
     return error;
@@ -711,6 +752,7 @@ export class GroupCoordinator {
       members: [...next.joinOrder],
     }));
     const now = this.context.sim.now;
+    const waiting: SyncWaiter[] = [];
     for (const id of next.joinOrder) {
       const member = next.members.get(id)!;
       this.touch(groupId, id, member.sessionTimeoutMs, now);
@@ -721,28 +763,44 @@ export class GroupCoordinator {
         partitions: member.assignment.map((tp) => ({ ...tp })),
       }));
       const link = runtime.links.get(id);
-      if (link !== undefined)
+      if (link !== undefined) {
         this.respondJoin(link, { error: null, memberId: id, generation, protocol, leaderId });
+        waiting.push({ memberId: id, groupInstanceId: member.groupInstanceId, link });
+      }
     }
-    // SyncGroup: requests arrive one latency after the join responses; the group is then Stable and
-    // each member gets its assignment one latency later.
-    this.later(2, () => {
-      const current = this.groups.get(groupId);
-      if (
-        current === undefined ||
-        current.generation !== generation ||
-        current.phase !== "CompletingRebalance"
-      )
-        return;
+    // SyncGroup: requests arrive one latency after the join responses.
+    this.later(2, () => this.syncArrived(groupId, generation, waiting));
+  }
+
+  /**
+   * The SyncGroup requests of `waiting` (members that received their JoinGroup response for
+   * `generation`) reach the coordinator. In CompletingRebalance at that generation the group
+   * becomes Stable; then each member gets its assignment one latency later. If the group moved on
+   * meanwhile (a member joined or left, so it is PreparingRebalance again; or a member was removed
+   * or fenced), each request is answered with Kafka's error (see `validateSync`) so the member
+   * rejoins: left unanswered it would wait forever, never heartbeat, and be dropped by the session
+   * timeout.
+   */
+  private syncArrived(groupId: string, generation: number, waiting: readonly SyncWaiter[]): void {
+    let state = this.groups.get(groupId);
+    if (state !== undefined && state.phase === "CompletingRebalance" && state.generation === generation) {
       this.apply(groupId, { type: "complete-sync", generation });
       this.emit("group.stable", () => ({ groupId, generation }));
-      const synced = this.groups.get(groupId)!;
-      for (const id of synced.joinOrder) {
-        const link = runtime.links.get(id);
-        const assignment = synced.members.get(id)!.assignment;
-        if (link !== undefined) this.later(1, () => link.onSyncResponse(generation, assignment, protocol));
+      state = this.groups.get(groupId)!;
+    }
+    for (const waiter of waiting) {
+      const who = { memberId: waiter.memberId, generation, groupInstanceId: waiter.groupInstanceId };
+      const error = state === undefined ? "UNKNOWN_MEMBER_ID" : validateSync(state, who);
+      const { link } = waiter;
+      if (error === null) {
+        const assignment = state!.members.get(waiter.memberId)!.assignment;
+        const protocol = state!.protocol;
+        this.later(1, () => link.onSyncResponse(generation, assignment, protocol));
+      } else {
+        const message = syncFailureMessage(groupId, waiter.memberId, generation, error, state);
+        this.later(1, () => link.onSyncError?.(generation, error, message));
       }
-    });
+    }
   }
 
   private respondJoin(link: MemberLink, response: JoinResponse): void {
@@ -820,6 +878,28 @@ export class GroupCoordinator {
   >(type: K, payload: () => import("../scheduler/event-bus.js").BrokerlabEvents[K]): void {
     const bus = this.context.sim.bus;
     if (bus.wants(type)) bus.emit(type, payload());
+  }
+}
+
+function syncFailureMessage(
+  groupId: string,
+  memberId: string,
+  generation: number,
+  error: LogErrorCode,
+  state: GroupState | undefined,
+): string {
+  const head = `SyncGroup of member ${memberId} for generation ${generation} of group ${groupId} refused (${error})`;
+  switch (error) {
+    case "REBALANCE_IN_PROGRESS":
+      return `${head}: the group began another rebalance (${state?.rebalanceReason ?? "membership changed"}); rejoin.`;
+    case "ILLEGAL_GENERATION":
+      return `${head}: the group is at generation ${state?.generation}; rejoin.`;
+    case "UNKNOWN_MEMBER_ID":
+      return `${head}: the member is no longer in the group; rejoin as a new member.`;
+    case "FENCED_INSTANCE_ID":
+      return `${head}: another consumer with the same group.instance.id replaced this one.`;
+    default:
+      return `${head}.`;
   }
 }
 

@@ -451,6 +451,27 @@ export function validateHeartbeat(state: GroupState, who: MemberIdentity): LogEr
   return state.phase === "PreparingRebalance" ? "REBALANCE_IN_PROGRESS" : null;
 }
 
+/**
+ * The coordinator's answer to a SyncGroup for `who.generation` (Kafka's `handleSyncGroup`): null
+ * when the member gets its assignment (CompletingRebalance or Stable at that generation);
+ * `REBALANCE_IN_PROGRESS` when the group began another rebalance before the SyncGroup arrived (a
+ * member joined or left), `ILLEGAL_GENERATION` for a stale generation, `UNKNOWN_MEMBER_ID` /
+ * `FENCED_INSTANCE_ID` when the member was removed or replaced. Every error means: rejoin.
+ *
+ * @example
+ * ```ts
+ * validateSync(group, { memberId: "m1", generation: 2 }); // "REBALANCE_IN_PROGRESS" after m2 joined
+ * ```
+ */
+export function validateSync(state: GroupState, who: MemberIdentity): LogErrorCode | null {
+  if (state.phase === "Dead") return "COORDINATOR_NOT_AVAILABLE";
+  if (state.phase === "Empty") return "UNKNOWN_MEMBER_ID";
+  const fenced = checkMember(state, who);
+  if (fenced !== null) return fenced;
+  if (who.generation !== state.generation) return "ILLEGAL_GENERATION";
+  return state.phase === "PreparingRebalance" ? "REBALANCE_IN_PROGRESS" : null;
+}
+
 function checkMember(state: GroupState, who: MemberIdentity): LogErrorCode | null {
   const instance = who.groupInstanceId ?? null;
   if (instance !== null) {

@@ -1,7 +1,7 @@
 import type { RepeatingHandle } from "../scheduler/simulation.js";
 import type { Assignor, TopicPartition } from "./assignors/types.js";
 import type { LogCluster } from "./cluster.js";
-import { LogError } from "./errors.js";
+import { LogError, type LogErrorCode } from "./errors.js";
 import type { JoinResponse, MemberLink } from "./group-coordinator.js";
 import { backgroundAt } from "./timers.js";
 import "./events.js";
@@ -27,7 +27,11 @@ export interface MembershipSettings {
   readonly assignors: readonly Assignor[];
 }
 
-/** Where the member is in the protocol. */
+/**
+ * Where the member is in the protocol. `joining` covers both halves of a rebalance: the JoinGroup
+ * in flight, then (once its response arrived, see {@link GroupMembership.awaitingSync}) the
+ * SyncGroup.
+ */
 export type JoinState = "unjoined" | "joining" | "stable";
 
 /**
@@ -45,6 +49,11 @@ export class GroupMembership implements MemberLink {
   generation = -1;
   protocol: string | null = null;
   joinState: JoinState = "unjoined";
+  /**
+   * Joining, the JoinGroup response received, the SyncGroup not yet answered (Java's
+   * COMPLETING_REBALANCE). Heartbeats run meanwhile, as Java's heartbeat thread does.
+   */
+  awaitingSync = false;
   /** The consumer must (re)join at its next poll. */
   rejoinNeeded = true;
   /** The member lost its membership (removed by the coordinator, or left after a poll timeout). */
@@ -84,6 +93,7 @@ export class GroupMembership implements MemberLink {
   join(topics: readonly string[], owned: readonly TopicPartition[], ownedGeneration: number): void {
     const sim = this.cluster.sim;
     this.joinState = "joining";
+    this.awaitingSync = false;
     this.rejoinNeeded = false;
     const request = {
       memberId: this.memberId,
@@ -132,14 +142,38 @@ export class GroupMembership implements MemberLink {
     this.memberId = response.memberId;
     this.generation = response.generation;
     this.protocol = response.protocol;
+    this.awaitingSync = this.joinState === "joining";
   }
 
   /** @internal SyncGroup response: the assignment for `generation`. */
   onSyncResponse(generation: number, assignment: readonly TopicPartition[], protocol: string | null): void {
-    if (this.stopped || generation !== this.generation || this.joinState !== "joining") return;
+    if (this.stopped || generation !== this.generation || !this.awaitingSync) return;
     this.protocol = protocol;
     this.joinState = "stable";
+    this.awaitingSync = false;
     this.pendingAssignment = { generation, partitions: assignment };
+    this.changed();
+  }
+
+  /**
+   * @internal SyncGroup refused (Java's `SyncGroupResponseHandler`): the group began another
+   * rebalance, or the member lost its generation or membership. Rejoin at the next poll; keep the
+   * generation on REBALANCE_IN_PROGRESS (owned partitions stay valid), lose the membership on
+   * ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID, give up when fenced.
+   */
+  onSyncError(generation: number, error: LogErrorCode, message: string): void {
+    if (this.stopped || generation !== this.generation || !this.awaitingSync) return;
+    this.awaitingSync = false;
+    this.joinState = "unjoined";
+    this.rejoinNeeded = true;
+    if (error === "UNKNOWN_MEMBER_ID" || error === "ILLEGAL_GENERATION") {
+      this.lost = true;
+      this.lostReason = `the coordinator refused its SyncGroup: ${message}`;
+    } else if (error === "FENCED_INSTANCE_ID") {
+      this.fatal = new LogError("FENCED_INSTANCE_ID", `Consumer ${this.settings.clientId}: ${message}`, {
+        groupId: this.settings.groupId,
+      });
+    }
     this.changed();
   }
 
@@ -158,6 +192,7 @@ export class GroupMembership implements MemberLink {
     this.memberId = "";
     this.generation = -1;
     this.joinState = "unjoined";
+    this.awaitingSync = false;
     this.lost = false;
     this.lostReason = null;
     this.pendingAssignment = null;
@@ -172,7 +207,7 @@ export class GroupMembership implements MemberLink {
   }
 
   private heartbeat(): void {
-    if (this.stopped || this.joinState !== "stable" || this.lost) return;
+    if (this.stopped || (this.joinState !== "stable" && !this.awaitingSync) || this.lost) return;
     const sim = this.cluster.sim;
     const network = this.cluster.network;
     const groupId = this.settings.groupId;
@@ -202,8 +237,16 @@ export class GroupMembership implements MemberLink {
 
   private onHeartbeatResponse(error: string | null, generation: number): void {
     if (this.stopped || error === null || generation !== this.generation) return;
-    if (error === "REBALANCE_IN_PROGRESS") this.rejoinNeeded = true;
-    else if (error === "UNKNOWN_MEMBER_ID" || error === "ILLEGAL_GENERATION") {
+    if (error === "REBALANCE_IN_PROGRESS") {
+      // A JoinGroup already on its way takes part in that rebalance: nothing to do.
+      if (this.joinState === "joining" && !this.awaitingSync) return;
+      if (this.awaitingSync) {
+        // The group moved on before the SyncGroup completed (its answer says the same): rejoin.
+        this.awaitingSync = false;
+        this.joinState = "unjoined";
+      }
+      this.rejoinNeeded = true;
+    } else if (error === "UNKNOWN_MEMBER_ID" || error === "ILLEGAL_GENERATION") {
       this.lost = true;
       this.lostReason = `the coordinator answered a heartbeat with ${error} (the member was removed from the group)`;
     } else if (error === "FENCED_INSTANCE_ID") {

@@ -10,6 +10,7 @@ import {
   selectProtocol,
   validateCommit,
   validateHeartbeat,
+  validateSync,
 } from "../../src/log/group-state.js";
 
 function member(
@@ -94,6 +95,37 @@ describe("group reducers", () => {
     g = reduceGroup(g, { type: "request-rebalance", now: 3, reason: "test" });
     expect(validateHeartbeat(g, { memberId: "a", generation: 1 })).toBe("REBALANCE_IN_PROGRESS");
     expect(validateHeartbeat(g, { memberId: "zz", generation: 1 })).toBe("UNKNOWN_MEMBER_ID");
+  });
+
+  it("answers SyncGroup: the assignment at its generation, else the error that makes the member rejoin", () => {
+    let g = reduceGroup(emptyGroup("g"), {
+      type: "join",
+      members: [member("a"), member("s", ["range"], "inst")],
+      now: 0,
+      reason: "",
+    });
+    g = reduceGroup(g, { type: "complete-join", protocol: "range", leaderId: "a", assignments: {} });
+    expect(validateSync(g, { memberId: "a", generation: 1 })).toBe(null); // CompletingRebalance
+    expect(validateSync(g, { memberId: "a", generation: 0 })).toBe("ILLEGAL_GENERATION");
+    expect(validateSync(g, { memberId: "zz", generation: 1 })).toBe("UNKNOWN_MEMBER_ID");
+    expect(
+      validateSync(reduceGroup(g, { type: "complete-sync", generation: 1 }), {
+        memberId: "a",
+        generation: 1,
+      }),
+    ).toBe(null);
+    // Another member joins before the SyncGroup arrives.
+    const joined = reduceGroup(g, { type: "join", members: [member("b")], now: 2, reason: "b joined" });
+    expect(validateSync(joined, { memberId: "a", generation: 1 })).toBe("REBALANCE_IN_PROGRESS");
+    const replaced = reduceGroup(g, { type: "replace-static", groupInstanceId: "inst", newMemberId: "s2" });
+    expect(validateSync(replaced, { memberId: "s", generation: 1, groupInstanceId: "inst" })).toBe(
+      "FENCED_INSTANCE_ID",
+    );
+    const gone = reduceGroup(g, { type: "remove", memberId: "a", now: 2, reason: "left" });
+    expect(validateSync(gone, { memberId: "a", generation: 1 })).toBe("UNKNOWN_MEMBER_ID");
+    expect(validateSync(gone, { memberId: "s", generation: 1, groupInstanceId: "inst" })).toBe(
+      "REBALANCE_IN_PROGRESS",
+    );
   });
 
   it("fences a replaced static member", () => {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { rangeAssignor } from "../../src/log/assignors/range.js";
 import type { Consumer } from "../../src/log/consumer.js";
+import type { JoinRequest, MemberLink } from "../../src/log/group-coordinator.js";
 import type { TopicPartition } from "../../src/log/record.js";
 import type { BrokerlabEvents } from "../../src/scheduler/event-bus.js";
 import { FAST, produceAll, setup } from "./helpers.js";
@@ -224,6 +226,124 @@ describe("consumer groups", () => {
     await pump(sim, [c1, again], 3);
     expect(names(again.assignment())).toEqual(before);
     expect(cluster.describeGroup("g").generation).toBe(generation);
+  });
+
+  it("a member whose SyncGroup arrives after another member joined rejoins (REBALANCE_IN_PROGRESS), not dropped by the session timeout", async () => {
+    // The property test's counterexample [1, 1, "range", [crash 0, wait 651, join, join]]: the
+    // second newcomer joins while the first awaits its SyncGroup for generation 2.
+    const { sim, cluster } = setup({ requestLatencyMs: 1 });
+    cluster.createTopic("t", { partitions: 1 });
+    const removed: BrokerlabEvents["group.member-removed"][] = [];
+    const joins: string[] = [];
+    sim.bus.on("group.member-removed", (e) => removed.push(e));
+    sim.bus.on("group.join", (e) => joins.push(e.memberId));
+    const live: Consumer[] = [];
+    const make = () => {
+      const c = cluster.consumer({
+        groupId: "g",
+        partitionAssignmentStrategy: ["range"],
+        sessionTimeoutMs: 1000,
+        heartbeatIntervalMs: 100,
+        maxPollIntervalMs: 5000,
+      });
+      c.subscribe(["t"]);
+      live.push(c);
+    };
+    const step = (ms: number) => pump(sim, live, ms / 50, 50);
+    make();
+    await step(500);
+    live.splice(0, 1)[0]!.crash();
+    await step(100);
+    await step(651 + 49); // the property's step polls every 50 ms, rounding up
+    await step(100);
+    make();
+    await step(100);
+    make();
+    await step(100);
+    await step(3000);
+    const [first, second] = live.map((c) => c.memberId);
+    // The first newcomer got generation 2's JoinGroup response, then its SyncGroup was refused
+    // because the second joined: it rejoined under the same member id instead of hanging.
+    expect(joins).toEqual([expect.any(String), first, second, first]);
+    expect(removed.map((e) => e.reason)).toEqual(["session-timeout"]); // only the crashed one
+    const group = cluster.describeGroup("g");
+    expect(group.state).toBe("Stable");
+    expect(group.members.map((m) => m.memberId)).toEqual([first, second]);
+    expect(group.members.flatMap((m) => names(m.assignment))).toEqual(["t-0"]);
+    for (const c of live) {
+      expect(c.membership!.joinState).toBe("stable");
+      expect(names(c.assignment())).toEqual(
+        names(group.members.find((m) => m.memberId === c.memberId)!.assignment),
+      );
+    }
+    cluster.checkInvariants();
+  });
+
+  it("answers every waiting SyncGroup when the group moves on: REBALANCE_IN_PROGRESS, FENCED_INSTANCE_ID", async () => {
+    const { sim, cluster } = setup({ requestLatencyMs: 10 });
+    cluster.createTopic("t", { partitions: 2 });
+    const log: string[] = [];
+    const link = (name: string): MemberLink => ({
+      onJoinResponse: (r) => log.push(`${sim.now} ${name} join ${r.error ?? `gen ${r.generation}`}`),
+      onSyncResponse: (generation, assignment) =>
+        log.push(`${sim.now} ${name} sync gen ${generation} ${names([...assignment])}`),
+      onSyncError: (generation, error) => log.push(`${sim.now} ${name} sync gen ${generation} ${error}`),
+    });
+    const request = (groupInstanceId: string | null, memberId = ""): JoinRequest => ({
+      memberId,
+      groupInstanceId,
+      clientId: "c",
+      assignors: [rangeAssignor],
+      topics: ["t"],
+      ownedPartitions: [],
+      ownedGeneration: -1,
+      sessionTimeoutMs: 10_000,
+      rebalanceTimeoutMs: 10_000,
+    });
+    const coordinator = cluster.coordinator;
+    coordinator.join("g", request("a"), link("a"));
+    await sim.runFor(15); // generation 1 formed at 0, join response at 10, SyncGroup arrives at 20
+    coordinator.join("g", request(null), link("b")); // at 15: the group prepares another rebalance
+    await sim.runFor(100);
+    // a's SyncGroup for generation 1 is refused; a has not rejoined, so generation 2 waits for it.
+    expect(log).toEqual(["10 a join gen 1", "30 a sync gen 1 REBALANCE_IN_PROGRESS"]);
+    log.length = 0;
+    const aId = coordinator.state("g")!.staticMembers.a!;
+    coordinator.join("g", request("a", aId), link("a"));
+    await sim.runFor(15); // generation 2 formed, both got their join responses; SyncGroup due at 135
+    // Another consumer with a's instance id replaces a before a's SyncGroup arrives.
+    coordinator.join("g", request("a"), link("a2"));
+    await sim.runFor(100);
+    expect(log).toEqual([
+      "125 a join gen 2",
+      "125 b join gen 2",
+      "145 a sync gen 2 FENCED_INSTANCE_ID",
+      "145 b sync gen 2 REBALANCE_IN_PROGRESS",
+    ]);
+    cluster.checkInvariants();
+  });
+
+  it("a static member replaced while its JoinGroup is pending gets FENCED_INSTANCE_ID", async () => {
+    const { sim, cluster } = setup({ requestLatencyMs: 10 });
+    cluster.createTopic("t", { partitions: 2 });
+    const c1 = cluster.consumer({ groupId: "g", groupInstanceId: "one", ...FAST });
+    const c2 = cluster.consumer({ groupId: "g", groupInstanceId: "two", ...FAST });
+    c1.subscribe(["t"]);
+    c2.subscribe(["t"]);
+    await pump(sim, [c1, c2], 3);
+    c2.enforceRebalance();
+    c2.poll(); // c2's JoinGroup: it now waits for c1, which has not rejoined yet
+    await sim.runFor(20);
+    const zombie = c2.membership!;
+    const again = cluster.consumer({ groupId: "g", groupInstanceId: "two", ...FAST });
+    again.subscribe(["t"]);
+    again.poll();
+    await sim.runFor(30);
+    expect(zombie.fatal).toMatchObject({ code: "FENCED_INSTANCE_ID" });
+    expect(() => c2.poll()).toThrow(expect.objectContaining({ code: "FENCED_INSTANCE_ID" }));
+    await pump(sim, [c1, again], 10);
+    expect([...names(c1.assignment()), ...names(again.assignment())].sort()).toEqual(["t-0", "t-1"]);
+    cluster.checkInvariants();
   });
 
   it("refuses incompatible assignors with INCONSISTENT_GROUP_PROTOCOL", async () => {
