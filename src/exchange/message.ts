@@ -1,5 +1,4 @@
 import { InvalidArgumentError } from "../scheduler/errors.js";
-import { utf8ByteLength } from "./routing-key.js";
 
 /**
  * The AMQP basic properties a message carries, as amqplib names them. All optional; brokerlab keeps
@@ -98,36 +97,7 @@ export const PUBLISH_OPTION_NAMES: readonly string[] = [
   "clusterId",
 ];
 
-/**
- * Measures a message body in bytes, for `x-max-length-bytes` and queue byte statistics.
- *
- * @example
- * ```ts
- * const sizer: Sizer = (content) => (content as { weight: number }).weight;
- * new AmqpBroker(sim, { sizer });
- * ```
- */
-export type Sizer = (content: unknown) => number;
-
-/**
- * The default {@link Sizer}: byte arrays and buffers by their length, strings by their UTF-8
- * length, `null`/`undefined` as empty bodies, anything else by the UTF-8 length of its JSON.
- *
- * @example
- * ```ts
- * defaultSizer(new Uint8Array(4)); // 4
- * defaultSizer("é"); // 2
- * defaultSizer({ a: 1 }); // 7, the length of '{"a":1}'
- * ```
- */
-export function defaultSizer(content: unknown): number {
-  if (typeof content === "string") return utf8ByteLength(content);
-  if (content === null || content === undefined) return 0;
-  if (ArrayBuffer.isView(content)) return content.byteLength;
-  if (content instanceof ArrayBuffer) return content.byteLength;
-  const json = JSON.stringify(content);
-  return json === undefined ? 0 : utf8ByteLength(json);
-}
+export { defaultSizer, type Sizer } from "../scheduler/sizer.js";
 
 /**
  * The properties of every message published without options (shared and frozen).

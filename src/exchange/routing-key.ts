@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "../scheduler/errors.js";
+import { utf8ByteLength } from "../scheduler/sizer.js";
 
 /**
  * The longest routing or binding key RabbitMQ accepts, in UTF-8 bytes: both travel as AMQP
@@ -11,42 +12,7 @@ import { InvalidArgumentError } from "../scheduler/errors.js";
  */
 export const MAX_ROUTING_KEY_BYTES = 255;
 
-/**
- * The number of bytes `s` occupies in UTF-8, counted from its UTF-16 code units so that checking
- * a key on every publish allocates nothing. A lone surrogate counts 3 bytes, the size of the
- * U+FFFD replacement character that `TextEncoder` and Node's `Buffer` write in its place.
- *
- * @example
- * ```ts
- * utf8ByteLength("abc"); // 3
- * utf8ByteLength("é"); // 2
- * utf8ByteLength("€"); // 3
- * utf8ByteLength("😀"); // 4 (one surrogate pair)
- * ```
- */
-export function utf8ByteLength(s: string): number {
-  let bytes = 0;
-  const length = s.length;
-  for (let i = 0; i < length; i++) {
-    const unit = s.charCodeAt(i);
-    if (unit < 0x80) {
-      bytes += 1;
-    } else if (unit < 0x800) {
-      bytes += 2;
-    } else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < length) {
-      const next = s.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 4;
-        i++;
-      } else {
-        bytes += 3;
-      }
-    } else {
-      bytes += 3;
-    }
-  }
-  return bytes;
-}
+export { utf8ByteLength } from "../scheduler/sizer.js";
 
 /**
  * Asserts that `key` can be a routing key (or a binding key): a string of at most

@@ -1,3 +1,4 @@
+import { utf8ByteLength as utf8Length } from "../scheduler/sizer.js";
 import type { RecordHeaders, RecordKey } from "./record.js";
 
 /**
@@ -6,51 +7,7 @@ import type { RecordHeaders, RecordKey } from "./record.js";
  * the UTF-8 length of their JSON. A cluster may be given its own sizer.
  */
 
-/** Returns the byte size of a value. */
-export type Sizer = (value: unknown) => number;
-
-/**
- * UTF-8 length of a string without encoding it.
- *
- * @example
- * ```ts
- * utf8Length("é€"); // 5
- * ```
- */
-export function utf8Length(s: string): number {
-  let n = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) n += 1;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        n += 2; // a surrogate pair: 2 UTF-16 units, 4 bytes
-        i++;
-      } else n += 2;
-    } else n += 2;
-  }
-  return n;
-}
-
-/**
- * The default sizer.
- *
- * @example
- * ```ts
- * defaultSizer(new Uint8Array(100)); // 100
- * defaultSizer({ a: 1 }); // 7
- * ```
- */
-export const defaultSizer: Sizer = (value) => {
-  if (value === null || value === undefined) return 0;
-  if (value instanceof Uint8Array) return value.byteLength;
-  if (typeof value === "string") return utf8Length(value);
-  if (value instanceof ArrayBuffer) return value.byteLength;
-  const json = JSON.stringify(value);
-  return json === undefined ? 0 : utf8Length(json);
-};
+export { defaultSizer, type Sizer } from "../scheduler/sizer.js";
 
 /** Size of a key. */
 export function keySize(key: RecordKey): number {
