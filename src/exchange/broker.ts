@@ -73,7 +73,7 @@ export interface AmqpBrokerOptions {
  * const { published, acked, ready } = broker.stats();
  * ```
  */
-export interface AmqpStats {
+export interface AmqpStats extends AmqpCounters {
   /** Exchanges, the predeclared ones included. */
   exchanges: number;
   queues: number;
@@ -85,6 +85,17 @@ export interface AmqpStats {
   ready: number;
   /** Unacked deliveries over all queues. */
   unacked: number;
+}
+
+/**
+ * @internal The counters part of {@link AmqpStats}, incremented in place on the hot path.
+ *
+ * @example
+ * ```ts
+ * broker.counters.acked++;
+ * ```
+ */
+export interface AmqpCounters {
   /** Client publishes accepted (dead-lettered copies not included). */
   published: number;
   /** Publishes that reached at least one queue. */
@@ -109,33 +120,6 @@ export interface AmqpStats {
   /** Messages discarded: no DLX, purge, deletion, reject-publish, dead-letter cycles, … */
   dropped: number;
   /** Publisher confirms sent as ack / as nack. */
-  confirmsAcked: number;
-  confirmsNacked: number;
-}
-
-/**
- * @internal The counters part of {@link AmqpStats}, incremented in place on the hot path.
- *
- * @example
- * ```ts
- * broker.counters.acked++;
- * ```
- */
-export interface AmqpCounters {
-  published: number;
-  routed: number;
-  unroutable: number;
-  returned: number;
-  enqueued: number;
-  refused: number;
-  delivered: number;
-  redelivered: number;
-  acked: number;
-  nacked: number;
-  requeued: number;
-  expired: number;
-  deadLettered: number;
-  dropped: number;
   confirmsAcked: number;
   confirmsNacked: number;
 }
