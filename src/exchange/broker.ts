@@ -756,13 +756,7 @@ export class AmqpBroker {
     args: Record<string, unknown> | undefined,
     where: string,
   ): void {
-    this.checkBindingArguments(queueName, exchangeName, key, args, "queue", where);
-    if (exchangeName === "") throw defaultExchangeRefused();
-    const source = this.exchangeMap.get(exchangeName);
-    const queue = this.queueMap.get(queueName);
-    if (source === undefined) throw notFound("exchange", exchangeName);
-    if (queue === undefined) throw notFound("queue", queueName);
-    if (queue.owner !== null && queue.owner !== owner) throw resourceLocked(queueName);
+    const { source, queue } = this.resolveQueueBinding(owner, queueName, exchangeName, key, args, where);
     this.addBinding(source, queue, key, args);
   }
 
@@ -775,6 +769,19 @@ export class AmqpBroker {
     args: Record<string, unknown> | undefined,
     where: string,
   ): void {
+    const { source, queue } = this.resolveQueueBinding(owner, queueName, exchangeName, key, args, where);
+    this.removeBinding(source, queue, key, args);
+  }
+
+  /** Checks a queue binding's arguments and finds its two ends, refusing as RabbitMQ does. */
+  private resolveQueueBinding(
+    owner: AmqpConnection | null,
+    queueName: string,
+    exchangeName: string,
+    key: string,
+    args: Record<string, unknown> | undefined,
+    where: string,
+  ): { source: Exchange; queue: AmqpQueue } {
     this.checkBindingArguments(queueName, exchangeName, key, args, "queue", where);
     if (exchangeName === "") throw defaultExchangeRefused();
     const source = this.exchangeMap.get(exchangeName);
@@ -782,7 +789,7 @@ export class AmqpBroker {
     if (source === undefined) throw notFound("exchange", exchangeName);
     if (queue === undefined) throw notFound("queue", queueName);
     if (queue.owner !== null && queue.owner !== owner) throw resourceLocked(queueName);
-    this.removeBinding(source, queue, key, args);
+    return { source, queue };
   }
 
   /** @internal */

@@ -9,7 +9,7 @@ import { invalid, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded } fro
  * `maxRetryTime`, at most `retries` times; then the last error is wrapped in
  * {@link KafkaJSNumberOfRetriesExceeded}. Errors with `retriable: false` (and JS's TypeError,
  * RangeError, ReferenceError, SyntaxError) are not retried but wrapped in
- * {@link KafkaJSNonRetriableError}. Jitter comes from a seeded stream, not `Math.random`.
+ * {@link KafkaJSNonRetriableError}. Jitter comes from a seeded stream, never from the unseeded global generator.
  */
 
 /**
