@@ -5,8 +5,9 @@ const QUORUM = { durable: true, arguments: { "x-queue-type": "quorum" } } as con
 
 /**
  * Quorum queues: `x-delivery-limit` 2 with requeueing rejects (deliveries carry `x-delivery-count`;
- * after the limit the message is dead-lettered with reason `delivery_limit`), and where a requeued
- * message goes with and without a delivery limit.
+ * after the limit the message is dead-lettered with reason `delivery_limit`), where a requeued
+ * message goes with and without a delivery limit, and what `x-overflow: reject-publish-dlx` does
+ * on a quorum queue (3.10 accepts the declaration and behaves as drop-head).
  */
 export const quorumDeliveryLimit: Scenario = {
   name: "quorum-delivery-limit",
@@ -59,12 +60,28 @@ export const quorumDeliveryLimit: Scenario = {
         if (first) ch.raw.nack(first, false, true);
         position[label] = await s.drain(queue, { channel: ch });
       }
+      // reject-publish-dlx is a classic-queue mode; see what a quorum queue does with it.
+      const overflowDlq = await s.queue("quorum.overflow.dlq", { durable: false });
+      const overflowing = await s.queue("quorum.q.reject-publish-dlx", {
+        ...QUORUM,
+        arguments: { ...QUORUM.arguments, "x-overflow": "reject-publish-dlx", "x-max-length": 1 },
+        deadLetterExchange: "",
+        deadLetterRoutingKey: overflowDlq,
+      });
+      const overflowPub = await s.confirmChannel();
+      for (const body of ["o1", "o2", "o3"]) overflowPub.sendToQueue(overflowing, body);
+      await overflowPub.settled();
+      const rejectPublishDlx = {
+        confirms: overflowPub.confirms,
+        kept: await s.drain(overflowing, { channel: ch }),
+      };
       return {
         deliveries,
         deadLettered,
         leftInLimited: await s.readyCount(limited),
         position,
         confirms: pub.confirms,
+        rejectPublishDlx,
       };
     }),
 };
