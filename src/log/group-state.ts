@@ -1,4 +1,4 @@
-import { castDraft, enableMapSet, produce } from "immer";
+import { castDraft, enableMapSet, freeze, produce } from "immer";
 import type { TopicPartition } from "./assignors/types.js";
 import type { LogErrorCode } from "./errors.js";
 import type { TopicPartitionOffset } from "./record.js";
@@ -165,6 +165,7 @@ export function emptyGroup(groupId: string): GroupState {
 export function reduceGroup(state: GroupState, action: GroupAction): GroupState {
   switch (action.type) {
     case "join":
+      if (action.members.length > 0 && Object.isFrozen(state)) return joinMembers(state, action);
       // Several joins arriving at the same instant are applied together: one copy of the members.
       return produce(state, (draft) => {
         for (const joining of action.members) {
@@ -210,14 +211,15 @@ export function reduceGroup(state: GroupState, action: GroupAction): GroupState 
         if (member === undefined) return;
         draft.members.delete(action.memberId);
         if (member.joined) draft.joinedCount--;
-        draft.commonProtocols = intersectProtocols(draft.members.values());
+        // Read the remaining members from the base state, not through drafts (one proxy each).
+        draft.commonProtocols = intersectProtocols(membersExcept(state.members, action.memberId));
         if (
           member.groupInstanceId !== null &&
           draft.staticMembers[member.groupInstanceId] === action.memberId
         ) {
           delete draft.staticMembers[member.groupInstanceId];
         }
-        draft.joinOrder = draft.joinOrder.filter((id) => id !== action.memberId);
+        draft.joinOrder = state.joinOrder.filter((id) => id !== action.memberId);
         if (draft.leaderId === action.memberId) draft.leaderId = null;
         if (draft.joinOrder.length === 0) {
           // Kafka completes the pending join with nobody: a new, empty generation.
@@ -234,6 +236,7 @@ export function reduceGroup(state: GroupState, action: GroupAction): GroupState 
         }
       });
     case "complete-join":
+      if (state.members.size > 0 && Object.isFrozen(state)) return completeJoin(state, action);
       return produce(state, (draft) => {
         draft.generation++;
         draft.phase = "CompletingRebalance";
@@ -265,6 +268,7 @@ export function reduceGroup(state: GroupState, action: GroupAction): GroupState 
         draft.joinedCount = 0;
       });
     case "commit":
+      if (action.offsets.length > 0 && Object.isFrozen(state)) return commitOffsets(state, action);
       return produce(state, (draft) => {
         writeOffsets(draft, action.offsets, action.now);
       });
@@ -317,6 +321,128 @@ export function reduceGroup(state: GroupState, action: GroupAction): GroupState 
         draft.pendingTxnOffsets = new Map();
       });
   }
+}
+
+// The three transitions a rebalance of a large group runs most — a commit per member, one join of
+// every member, one complete-join — written as plain copy-on-write updates rather than through an
+// immer draft: immer's per-produce finalize and freeze walks cost tens of microseconds each, which
+// a thousand members multiply. Same result as the immer versions (a new, deep-frozen value that
+// shares every untouched part with the old one); used only on an already frozen state, so the
+// outcome is frozen exactly as immer would freeze it. The immer versions remain the reference
+// (and handle the degenerate cases: an unfrozen initial state, an empty action).
+
+/** `join` with at least one member, on a frozen state (see above). */
+function joinMembers(state: GroupState, action: Extract<GroupAction, { type: "join" }>): GroupState {
+  const members = new Map(state.members);
+  let joinedCount = state.joinedCount;
+  let commonProtocols = state.commonProtocols;
+  let joinOrder: string[] | null = null;
+  let staticMembers: Record<string, string> | null = null;
+  for (const joining of action.members) {
+    const existing = members.get(joining.memberId);
+    members.set(joining.memberId, { ...joining, joined: true, assignment: existing?.assignment ?? [] });
+    if (existing === undefined || !existing.joined) joinedCount++;
+    if (existing === undefined) {
+      joinOrder ??= [...state.joinOrder];
+      joinOrder.push(joining.memberId);
+      commonProtocols =
+        members.size === 1
+          ? [...joining.protocols]
+          : commonProtocols.filter((p) => joining.protocols.includes(p));
+    } else if (existing.protocols.join() !== joining.protocols.join()) {
+      commonProtocols = intersectProtocols(members.values());
+    }
+    if (
+      joining.groupInstanceId !== null &&
+      (staticMembers ?? state.staticMembers)[joining.groupInstanceId] !== joining.memberId
+    ) {
+      staticMembers ??= { ...state.staticMembers };
+      staticMembers[joining.groupInstanceId] = joining.memberId;
+    }
+  }
+  const next: GroupState = {
+    ...state,
+    members,
+    joinedCount,
+    commonProtocols,
+    joinOrder: joinOrder ?? state.joinOrder,
+    staticMembers: staticMembers ?? state.staticMembers,
+  };
+  if (state.phase !== "PreparingRebalance") {
+    Object.assign(next, {
+      phase: "PreparingRebalance",
+      rebalanceReason: action.reason,
+      rebalanceStartedAt: action.now,
+    });
+  }
+  return freeze(next, true);
+}
+
+/** `complete-join` on a frozen state with members (see above). */
+function completeJoin(
+  state: GroupState,
+  action: Extract<GroupAction, { type: "complete-join" }>,
+): GroupState {
+  const members = new Map<string, GroupMember>();
+  for (const [id, member] of state.members) {
+    const given = action.assignments[id] ?? [];
+    const assignment = new Array<TopicPartition>(given.length);
+    for (let i = 0; i < given.length; i++)
+      assignment[i] = Object.freeze({ topic: given[i]!.topic, partition: given[i]!.partition });
+    // The rest of the member was frozen with the state.
+    members.set(id, Object.freeze({ ...member, joined: false, assignment: Object.freeze(assignment) }));
+  }
+  freeze(members);
+  return Object.freeze({
+    ...state,
+    generation: state.generation + 1,
+    phase: "CompletingRebalance",
+    protocol: action.protocol,
+    leaderId: action.leaderId,
+    rebalanceReason: null,
+    rebalanceStartedAt: null,
+    members,
+    joinedCount: 0,
+  });
+}
+
+/** `commit` of at least one offset on a frozen state (see above): copies only the chunks written. */
+function commitOffsets(state: GroupState, action: Extract<GroupAction, { type: "commit" }>): GroupState {
+  const offsets: Record<string, GroupState["offsets"][string]> = { ...state.offsets };
+  // Topics and chunks copied by this commit (written in place afterwards).
+  const copiedTopics = new Map<string, (readonly (CommittedOffset | null)[] | null)[]>();
+  const copiedChunks = new Set<(CommittedOffset | null)[]>();
+  for (const o of action.offsets) {
+    let chunks = copiedTopics.get(o.topic);
+    if (chunks === undefined) {
+      chunks = [...(state.offsets[o.topic] ?? [])];
+      copiedTopics.set(o.topic, chunks);
+      offsets[o.topic] = chunks;
+    }
+    const c = Math.floor(o.partition / OFFSET_CHUNK);
+    while (chunks.length <= c) chunks.push(null);
+    const existing = chunks[c];
+    let chunk: (CommittedOffset | null)[];
+    if (existing === null || existing === undefined) {
+      chunk = new Array<CommittedOffset | null>(OFFSET_CHUNK).fill(null);
+      copiedChunks.add(chunk);
+    } else if (copiedChunks.has(existing as (CommittedOffset | null)[])) {
+      chunk = existing as (CommittedOffset | null)[];
+    } else {
+      chunk = [...existing];
+      copiedChunks.add(chunk);
+    }
+    chunks[c] = chunk;
+    chunk[o.partition % OFFSET_CHUNK] = Object.freeze({
+      offset: o.offset,
+      metadata: o.metadata ?? "",
+      committedAt: action.now,
+    });
+  }
+  // Everything new is frozen here; everything shared was frozen already (the state is).
+  for (const chunk of copiedChunks) Object.freeze(chunk);
+  for (const chunks of copiedTopics.values()) Object.freeze(chunks);
+  return Object.freeze({ ...state, offsets: Object.freeze(offsets) });
 }
 
 /** Writes committed offsets into a draft (chunked; see {@link GroupState.offsets}). */
@@ -484,6 +610,10 @@ function checkMember(state: GroupState, who: MemberIdentity): LogErrorCode | nul
 /** True when every member has rejoined in the current rebalance. */
 export function allJoined(state: GroupState): boolean {
   return state.joinedCount === state.members.size;
+}
+
+function* membersExcept<M>(members: ReadonlyMap<string, M>, memberId: string): Iterable<M> {
+  for (const [id, member] of members) if (id !== memberId) yield member;
 }
 
 function intersectProtocols(members: Iterable<{ readonly protocols: readonly string[] }>): string[] {
