@@ -72,20 +72,8 @@ function newLog(): PartitionLog {
 function transactionalLog(): PartitionLog {
   const log = newLog();
   for (let t = 0; log.logEndOffset < FETCH_RECORDS; t += 2) {
-    for (const pid of [1, 2])
-      log.appendBatch(
-        null,
-        batchValues,
-        null,
-        batchTimestamps,
-        0,
-        batchValues.length,
-        null,
-        pid,
-        -1,
-        ATTR_TRANSACTIONAL,
-      );
-    for (const pid of [1, 2])
+    // Two transactional batches per producer before the markers.
+    for (const pid of [1, 2, 1, 2])
       log.appendBatch(
         null,
         batchValues,

@@ -946,19 +946,7 @@ export class Consumer {
         buffer,
         readCommitted,
       );
-      const timestampType = log.config.messageTimestampType;
-      for (let i = 0; i < count; i++) {
-        records.push({
-          topic: a.topic,
-          partition: a.partition,
-          offset: buffer.offsets[i]!,
-          key: buffer.keys[i]!,
-          value: buffer.values[i],
-          headers: buffer.headers[i]!,
-          timestamp: buffer.timestamps[i]!,
-          timestampType,
-        });
-      }
+      buffer.pushRecords(count, a.topic, a.partition, log.config.messageTimestampType, records);
       a.position = buffer.nextOffset;
       remaining -= count;
       bytesLeft -= buffer.bytes;

@@ -12,7 +12,7 @@ import {
 import { LogError } from "./errors.js";
 import { ProducerStateTable } from "./idempotence.js";
 import { PartitionTransactions, removeOne } from "./partition-transactions.js";
-import type { ConsumerRecord, RecordHeaders, RecordKey } from "./record.js";
+import type { ConsumerRecord, RecordHeaders, RecordKey, TimestampType } from "./record.js";
 import { ATTR_ABORT_MARKER, ATTR_CONTROL, ATTR_TRANSACTIONAL, Segment } from "./segment.js";
 import { defaultSizer, headersSize, keySize, type Sizer } from "./sizer.js";
 import type { TopicConfig } from "./topic-config.js";
@@ -39,6 +39,37 @@ export class FetchBuffer {
   values: unknown[] = [];
   headers: (RecordHeaders | null)[] = [];
   timestamps: number[] = [];
+
+  /**
+   * Appends the first `count` buffered records to `out` as consumer records (the one place the
+   * columnar fetch result becomes objects).
+   *
+   * @example
+   * ```ts
+   * const n = log.readInto(offset, 500, Infinity, buffer);
+   * buffer.pushRecords(n, "orders", 0, "CreateTime", records);
+   * ```
+   */
+  pushRecords(
+    count: number,
+    topic: string,
+    partition: number,
+    timestampType: TimestampType,
+    out: ConsumerRecord[],
+  ): void {
+    for (let i = 0; i < count; i++) {
+      out.push({
+        topic,
+        partition,
+        offset: this.offsets[i]!,
+        key: this.keys[i]!,
+        value: this.values[i],
+        headers: this.headers[i]!,
+        timestamp: this.timestamps[i]!,
+        timestampType,
+      });
+    }
+  }
 }
 
 /** What a log knows about its surroundings. */
@@ -392,19 +423,7 @@ export class PartitionLog {
     const buffer = new FetchBuffer();
     const n = this.readInto(offset, maxRecords, maxBytes, buffer, readCommitted);
     const records: ConsumerRecord[] = [];
-    const type = this.config.messageTimestampType;
-    for (let i = 0; i < n; i++) {
-      records.push({
-        topic: this.topic,
-        partition: this.partition,
-        offset: buffer.offsets[i]!,
-        key: buffer.keys[i]!,
-        value: buffer.values[i],
-        headers: buffer.headers[i]!,
-        timestamp: buffer.timestamps[i]!,
-        timestampType: type,
-      });
-    }
+    buffer.pushRecords(n, this.topic, this.partition, this.config.messageTimestampType, records);
     return records;
   }
 
