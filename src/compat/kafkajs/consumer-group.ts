@@ -18,6 +18,7 @@ import { CONSUMER_EVENTS, type InstrumentationEmitter } from "./events.js";
 import type { Logger } from "./logger.js";
 import { GroupMembershipClient } from "./membership.js";
 import { type CommitSettings, OffsetManager } from "./offset-manager.js";
+import * as history from "./recording.js";
 import { createRetry, type Retrier, type RetryOptions } from "./retry.js";
 import { SubscriptionState } from "./subscription-state.js";
 import type { Offsets, TopicPartitions } from "./types.js";
@@ -126,6 +127,11 @@ export class ConsumerGroup {
     this.metadataRefreshedAt = ctx.sim.now;
   }
 
+  /** The client id (what history operations are recorded under). */
+  get clientId(): string {
+    return this.ctx.clientId;
+  }
+
   /** The group id. */
   get groupId(): string {
     return this.settings.groupId;
@@ -160,6 +166,13 @@ export class ConsumerGroup {
           duration: this.sim.now - startJoin,
         };
         this.emitter.emit(CONSUMER_EVENTS.GROUP_JOIN, payload);
+        if (history.recording(this.sim)) {
+          history.event(this.sim, this.ctx.clientId, "rebalance", {
+            group: this.groupId,
+            generation: this.membership.generationId,
+            assignment: JSON.stringify(memberAssignment),
+          });
+        }
         this.logger.info("Consumer has joined the group", payload);
       } catch (error) {
         const e = toKafkaJSError(error);
@@ -241,6 +254,8 @@ export class ConsumerGroup {
   /** kafkajs' seek: applied before the next fetch of the partition. */
   seek(topic: string, partition: number, offset: number): void {
     this.seekOffsets.set(tpKey(topic, partition), { topic, partition, offset });
+    if (history.recording(this.sim))
+      history.event(this.sim, this.ctx.clientId, "seek", { topic, partition, offset });
   }
 
   /** True while a seek of the partition waits to be applied (the batch in hand is stale). */
@@ -282,7 +297,24 @@ export class ConsumerGroup {
 
   /** Commits given or resolved offsets. */
   async commitOffsets(offsets?: Partial<Offsets>): Promise<void> {
-    await this.offsetManager?.commitOffsets(offsets);
+    if (this.offsetManager === null || !history.recording(this.sim)) {
+      await this.offsetManager?.commitOffsets(offsets);
+      return;
+    }
+    const topics = offsets?.topics ?? this.offsetManager.uncommittedOffsets().topics;
+    if (topics.length === 0) {
+      await this.offsetManager.commitOffsets(offsets);
+      return;
+    }
+    const value = { group: this.groupId, offsets: history.offsetsString(topics) };
+    history.step(this.sim, this.ctx.clientId, "invoke", "commit", value);
+    try {
+      await this.offsetManager.commitOffsets(offsets);
+    } catch (error) {
+      history.step(this.sim, this.ctx.clientId, history.outcomeOf(error), "commit", value);
+      throw error;
+    }
+    history.step(this.sim, this.ctx.clientId, "ok", "commit", value);
   }
 
   /** Commits if the interval or threshold says so. */

@@ -87,6 +87,11 @@ export interface Consumer {
   on(eventName: string, listener: (event: never) => unknown): () => void;
   logger(): Logger;
   readonly events: typeof CONSUMER_EVENTS;
+  /**
+   * brokerlab only: drops the consumer as a crashed process would (no commit, no LeaveGroup, no
+   * restart); the group rebalances after the session timeout.
+   */
+  drop(): void;
 }
 
 const CONFIG_KEYS = [
@@ -493,7 +498,7 @@ export function createConsumer(ctx: ClientContext, config: ConsumerConfig): Cons
     consumerGroup.seek(topic, partition, n);
   };
 
-  return {
+  const consumer = {
     async connect() {
       emitter.emit(CONSUMER_EVENTS.CONNECT, null);
     },
@@ -522,5 +527,16 @@ export function createConsumer(ctx: ClientContext, config: ConsumerConfig): Cons
     on: (eventName, listener) => emitter.on(eventName, listener as (event: unknown) => unknown),
     logger: () => logger,
     events: CONSUMER_EVENTS,
-  };
+  } as Omit<Consumer, "drop"> as Consumer;
+  // Not enumerable: the object keeps exactly kafkajs' own methods.
+  Object.defineProperty(consumer, "drop", {
+    value() {
+      restartTimer?.cancel();
+      restartTimer = null;
+      runner?.drop();
+      runner = null;
+      consumerGroup = null;
+    },
+  });
+  return consumer;
 }

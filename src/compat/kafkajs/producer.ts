@@ -19,6 +19,7 @@ import {
   isBuiltInPartitioner,
   type Partitioner,
 } from "./partitioners.js";
+import * as history from "./recording.js";
 import { checkRetryOptions, createRetry, type Retrier, type RetryOptions } from "./retry.js";
 import { type Transaction, Transactions } from "./transaction.js";
 import type {
@@ -89,6 +90,12 @@ export interface Producer {
   sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]>;
   transaction(): Promise<Transaction>;
   logger(): Logger;
+  /**
+   * brokerlab only: drops the producer as a crashed process would: requests in flight are never
+   * answered, nothing more is sent, an open transaction stays open until the coordinator's timeout
+   * or a new incarnation's initTransactions aborts it.
+   */
+  drop(): void;
 }
 
 const CONFIG_KEYS = [
@@ -125,6 +132,8 @@ interface Prepared {
 interface SendPath {
   readonly idempotent: boolean;
   native(acks: 0 | -1): NativeProducer;
+  /** The open transaction's history id (transactional path only). */
+  txn?(): string | null;
 }
 
 /** Runs a validation step, turning brokerlab's refusals into kafkajs-shaped ones. */
@@ -299,7 +308,11 @@ export function createProducer(ctx: ClientContext, config: ProducerConfig = {}):
   };
 
   const plainPath: SendPath = { idempotent, native: nativeFor };
-  const transactionalPath: SendPath = { idempotent: true, native: transactionalNative };
+  const transactionalPath: SendPath = {
+    idempotent: true,
+    native: transactionalNative,
+    txn: () => transactions?.currentTxn ?? null,
+  };
 
   /** Converts and checks every message before anything is resolved or sent. */
   const prepare = (topicName: string, messages: readonly Message[], now: number): Prepared[] =>
@@ -348,6 +361,25 @@ export function createProducer(ctx: ClientContext, config: ProducerConfig = {}):
     });
   };
 
+  /** History: the send's invocation now, its outcome when the ack settles. */
+  const recordSend = (
+    path: SendPath,
+    topic: string,
+    message: Message,
+    ack: Promise<NativeRecordMetadata>,
+  ) => {
+    const txn = path.txn?.() ?? null;
+    history.sendInvoked(ctx.sim, ctx.clientId, topic, message, txn);
+    ack.then(
+      (meta) =>
+        history.sendCompleted(ctx.sim, ctx.clientId, topic, message, txn, {
+          partition: meta.partition,
+          offset: meta.offset,
+        }),
+      (error: unknown) => history.sendCompleted(ctx.sim, ctx.clientId, topic, message, txn, { error }),
+    );
+  };
+
   /** One produce request: every message appended, one RecordMetadata per partition. */
   const produce = async (
     path: SendPath,
@@ -380,16 +412,18 @@ export function createProducer(ctx: ClientContext, config: ProducerConfig = {}):
       for (const partition of [...byPartition.keys()].sort((a, b) => a - b)) {
         const list = byPartition.get(partition)!;
         const acksOfPartition = checked(() =>
-          list.map((m) =>
-            native.send({
+          list.map((m) => {
+            const ack = native.send({
               topic,
               partition,
               key: m.key,
               value: m.value,
               headers: m.headers,
               timestamp: m.timestamp,
-            }),
-          ),
+            });
+            if (history.recording(ctx.sim)) recordSend(path, topic, m.message, ack);
+            return ack;
+          }),
         );
         pending.push({ topic, partition, acks: acksOfPartition });
       }
@@ -464,8 +498,11 @@ export function createProducer(ctx: ClientContext, config: ProducerConfig = {}):
     const merged: TopicMessages[] = [];
     for (const { topic, messages } of topicMessages) {
       const existing = merged.find((m) => m.topic === topic);
-      if (existing === undefined) merged.push({ topic, messages: [...messages] });
-      else existing.messages.push(...messages);
+      // Recording gives every message an id header (on a copy) before the first attempt, so
+      // retries carry the same id.
+      const list = history.recording(ctx.sim) ? history.withIds(ctx.sim, ctx.clientId, messages) : messages;
+      if (existing === undefined) merged.push({ topic, messages: [...list] });
+      else existing.messages.push(...list);
     }
     return retrier(async (bail, retryCount, retryTime) => {
       try {
@@ -507,12 +544,14 @@ export function createProducer(ctx: ClientContext, config: ProducerConfig = {}):
       ? null
       : new Transactions({
           transactionalId: config.transactionalId,
+          sim: ctx.sim,
+          clientId: ctx.clientId,
           native: transactionalNative,
           send: (record) => send(transactionalPath, record),
           sendBatch: (batch) => sendBatch(transactionalPath, batch),
         });
 
-  return {
+  const producer = {
     async connect() {
       status = "connected";
       emitter.emit(PRODUCER_EVENTS.CONNECT, null);
@@ -534,5 +573,14 @@ export function createProducer(ctx: ClientContext, config: ProducerConfig = {}):
       return transactions.begin();
     },
     logger: () => logger,
-  };
+  } as Omit<Producer, "drop"> as Producer;
+  // Not enumerable: the object keeps exactly kafkajs' own methods.
+  Object.defineProperty(producer, "drop", {
+    value() {
+      status = "disconnected";
+      for (const native of natives.values()) native.crash();
+      transactional?.crash();
+    },
+  });
+  return producer;
 }

@@ -5,6 +5,7 @@ import { type ConsumerGroup, NODE_ID } from "./consumer-group.js";
 import { isKafkaJSError, isRebalancing, toKafkaJSError } from "./errors.js";
 import { CONSUMER_EVENTS, type InstrumentationEmitter } from "./events.js";
 import type { Logger } from "./logger.js";
+import * as history from "./recording.js";
 import type { Retrier } from "./retry.js";
 import type { EachBatchPayload, EachMessagePayload, Offsets } from "./types.js";
 
@@ -95,6 +96,16 @@ export class Runner {
     } finally {
       this.group.close();
     }
+  }
+
+  /**
+   * Stops at once, as a process crash would: no commit, no LeaveGroup, no more heartbeats or
+   * fetches; the handler in hand never hears back. The group notices by session timeout.
+   */
+  drop(): void {
+    this.stopped = true;
+    this.running = false;
+    this.group.close();
   }
 
   private setConsuming(value: boolean): void {
@@ -304,9 +315,22 @@ export class Runner {
       // A zero-delay event per message tells the simulation the consumer is still busy, so in
       // manual mode virtual time does not move in the middle of a batch.
       this.sim.defer(noop);
+      if (history.recording(this.sim)) {
+        history.received(
+          this.sim,
+          this.group.clientId,
+          topic,
+          partition,
+          message,
+          this.group.settings.readCommitted,
+        );
+      }
       try {
         await eachMessage({ topic, partition, message, heartbeat, pause });
       } catch (error) {
+        // The batch is fetched again from the last resolved offset: positions start afresh.
+        if (history.recording(this.sim))
+          history.event(this.sim, this.group.clientId, "seek", { topic, partition });
         if (!isKafkaJSError(error)) {
           this.logger.error("Error when calling eachMessage", {
             topic,
@@ -329,6 +353,17 @@ export class Runner {
   private async processEachBatch(batch: FetchedBatch): Promise<void> {
     const { topic, partition } = batch;
     const lastMessage = batch.messages[batch.messages.length - 1];
+    if (history.recording(this.sim)) {
+      for (const message of batch.messages)
+        history.received(
+          this.sim,
+          this.group.clientId,
+          topic,
+          partition,
+          message,
+          this.group.settings.readCommitted,
+        );
+    }
     try {
       await this.options.eachBatch!({
         batch,
@@ -352,6 +387,8 @@ export class Runner {
         isStale: () => this.group.hasSeekOffset(topic, partition),
       });
     } catch (error) {
+      if (history.recording(this.sim))
+        history.event(this.sim, this.group.clientId, "seek", { topic, partition });
       if (!isKafkaJSError(error)) {
         this.logger.error("Error when calling eachBatch", {
           topic,

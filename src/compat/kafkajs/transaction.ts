@@ -1,9 +1,11 @@
 import type { Producer as NativeProducer } from "../../log/producer.js";
 import type { TopicPartitionOffset } from "../../log/record.js";
 import type { TxnClientState } from "../../log/transaction-manager.js";
+import type { Simulation } from "../../scheduler/simulation.js";
 import { checkOptions } from "../../scheduler/validate.js";
 import { parseLong } from "./codec.js";
 import { invalid, KafkaJSNonRetriableError, toKafkaJSError } from "./errors.js";
+import * as history from "./recording.js";
 import type { ProducerBatch, ProducerRecord, RecordMetadata, TopicOffsets } from "./types.js";
 
 /**
@@ -65,6 +67,9 @@ export interface TransactionalLink {
   sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]>;
   /** A single-topic send, as `producer.send` builds it. */
   send(record: ProducerRecord): Promise<RecordMetadata[]>;
+  /** For history recording: the simulation and the client id operations are recorded under. */
+  readonly sim?: Simulation;
+  readonly clientId?: string;
 }
 
 /** kafkajs' transaction states (`eosManager/transactionStates.js`) for the native client states. */
@@ -204,6 +209,13 @@ function checkSendOffsets(arg: unknown): { groupId: string; offsets: TopicPartit
  */
 export class Transactions {
   private readonly link: TransactionalLink;
+  private open: string | null = null;
+  private begun = 0;
+
+  /** The history id of the open transaction (null between transactions). */
+  get currentTxn(): string | null {
+    return this.open;
+  }
 
   constructor(link: TransactionalLink) {
     this.link = link;
@@ -232,11 +244,18 @@ export class Transactions {
     } catch (error) {
       throw toKafkaJSError(error);
     }
-    return this.transaction(native);
+    // The producer id and epoch tell incarnations apart; the count tells transactions of one apart.
+    this.open = `${this.link.transactionalId}@${native.producerId}.${native.epoch}#${++this.begun}`;
+    const { sim, clientId } = this.link;
+    if (sim !== undefined && history.recording(sim))
+      history.event(sim, clientId ?? this.link.transactionalId, "txn", { txn: this.open, action: "begin" });
+    return this.transaction(native, this.open);
   }
 
-  private transaction(native: NativeProducer): Transaction {
+  private transaction(native: NativeProducer, txn: string): Transaction {
     const link = this.link;
+    const { sim } = link;
+    const client = link.clientId ?? link.transactionalId;
     /** open → ending (commit/abort in progress) → ended; back to open if the end failed and may be retried. */
     let phase: "open" | "ending" | "ended" = "open";
     // A fenced producer's transaction is over too (kafkajs would say active until a commit failed).
@@ -264,24 +283,40 @@ export class Transactions {
     };
     const end = async (how: "commit" | "abort") => {
       phase = "ending";
+      const rec = sim !== undefined && history.recording(sim);
+      if (rec) history.step(sim, client, "invoke", "txn", { txn, action: how });
       try {
         await (how === "commit" ? native.commitTransaction() : native.abortTransaction());
       } catch (error) {
         afterFailedEnd();
-        throw toKafkaJSError(error);
+        const e = toKafkaJSError(error);
+        if (rec) history.step(sim, client, history.outcomeOf(e), "txn", { txn, action: how, error: e.name });
+        throw e;
       }
       phase = "ended";
+      if (this.open === txn) this.open = null;
+      if (rec) history.step(sim, client, "ok", "txn", { txn, action: how });
     };
     return {
       send: guard((record: ProducerRecord) => link.send(record)),
       sendBatch: guard((batch: ProducerBatch) => link.sendBatch(batch)),
       sendOffsets: guard(async (arg: { consumerGroupId: string; topics: TopicOffsets[] }) => {
         const { groupId, offsets } = checkSendOffsets(arg);
+        const rec = sim !== undefined && history.recording(sim);
+        const value = {
+          txn,
+          group: groupId,
+          offsets: offsets.map((o) => `${o.topic}/${o.partition}=${o.offset}`).join(","),
+        };
+        if (rec) history.step(sim, client, "invoke", "commit", value);
         try {
           await native.sendOffsetsToTransaction(offsets, groupId);
         } catch (error) {
-          throw toKafkaJSError(error);
+          const e = toKafkaJSError(error);
+          if (rec) history.step(sim, client, history.outcomeOf(e), "commit", value);
+          throw e;
         }
+        if (rec) history.step(sim, client, "ok", "commit", value);
       }),
       commit: guard(() => end("commit")),
       abort: guard(() => end("abort")),
