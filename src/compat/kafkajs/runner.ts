@@ -47,6 +47,7 @@ const noop = () => {};
  */
 export class Runner {
   running = false;
+  private dropped = false;
   private stopped = false;
   private consuming = false;
   private consumingStopped: (() => void)[] = [];
@@ -103,6 +104,7 @@ export class Runner {
    * fetches; the handler in hand never hears back. The group notices by session timeout.
    */
   drop(): void {
+    this.dropped = true;
     this.stopped = true;
     this.running = false;
     this.group.close();
@@ -171,6 +173,8 @@ export class Runner {
     }).then(
       () => this.scheduleFetchManager(),
       (error: unknown) => {
+        // A dropped consumer is dead: nothing of it restarts.
+        if (this.dropped) return;
         const crash = this.options.onCrash(toKafkaJSError(error));
         this.setConsuming(false);
         this.running = false;
