@@ -16,6 +16,7 @@
 
 // Queues and exchanges (RabbitMQ's model).
 export { AMQP_REPLY_CODES, AmqpError, type AmqpErrorCode } from "./exchange/amqp-error.js";
+export { AmqpQueue, type QueuedMessage } from "./exchange/amqp-queue.js";
 export type { ExchangeOptions, OverflowMode, QueueOptions, QueueType } from "./exchange/arguments.js";
 export {
   AmqpBroker,
@@ -85,6 +86,8 @@ export {
   validateTopicName,
 } from "./log/index.js";
 export { murmur2, toPositive } from "./log/murmur2.js";
+export { BasicChannel, type BasicConsumeOptions } from "./queue/basic-channel.js";
+export type { AnyDelivery, QueueChannel } from "./queue/channel.js";
 export {
   type CancelNotice,
   Consumer as AmqpConsumer,
@@ -98,7 +101,20 @@ export {
   type XDeathEntry,
 } from "./queue/dead-letter.js";
 export { Delivery } from "./queue/delivery.js";
-export { AmqpQueue, type QueuedMessage } from "./queue/queue.js";
+export {
+  type BasicQueueHostOptions,
+  basicQueueHost,
+  type QueueSettingsOptions,
+  queueSettings,
+} from "./queue/host.js";
+export type { QueueMessage, QueueMessageProperties, QueueSettings } from "./queue/message.js";
+export {
+  ConsumableQueue,
+  type NamedQueue,
+  type QueueCounters,
+  type QueueHost,
+  type QueueOptions as ConsumableQueueOptions,
+} from "./queue/queue.js";
 export { CronSchedule, type CronScheduleOptions, type DayFieldLogic } from "./scheduler/cron-schedule.js";
 export {
   BrokerlabError,

@@ -1,13 +1,13 @@
 import "./events.js";
 import type { DeadLetterReason } from "../queue/dead-letter.js";
 import { ENTRY_GONE, ENTRY_UNACKED, type QueueEntry } from "../queue/entry.js";
-import { AmqpQueue } from "../queue/queue.js";
 import { InvalidArgumentError, invariant } from "../scheduler/errors.js";
 import type { RandomSource } from "../scheduler/random.js";
 import type { Simulation } from "../scheduler/simulation.js";
 import { stableStringify } from "../scheduler/trace.js";
 import { checkFunction, checkInteger, checkOneOf, checkOptions } from "../scheduler/validate.js";
 import { AmqpError, notFound, resourceLocked, resourceName } from "./amqp-error.js";
+import { AmqpQueue } from "./amqp-queue.js";
 import {
   assertArgsEquivalent,
   assertFieldEquivalent,
@@ -512,7 +512,7 @@ export class AmqpBroker {
    */
   checkInvariants(): void {
     invariant(this.deadLetters.idle, "dead-letters left unrouted after an operation");
-    const seen = new Set<QueueEntry>();
+    const seen = new Set<QueueEntry<AmqpMessage>>();
     const unackedByQueue = new Map<AmqpQueue, number>();
     let channelCount = 0;
     for (const connection of this.connectionMap.values()) {

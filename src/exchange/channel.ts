@@ -1,16 +1,16 @@
 import { EventEmitter } from "eventemitter3";
+import type { AnyDelivery } from "../queue/channel.js";
 import {
   type CancelNotice,
-  Consumer,
   type ConsumerErrorPolicy,
-  type ConsumerHandler,
+  Consumer as QueueConsumer,
+  type ConsumerHandler as QueueConsumerHandler,
 } from "../queue/consumer.js";
-import type { Delivery } from "../queue/delivery.js";
 import { ENTRY_UNACKED, type QueueEntry } from "../queue/entry.js";
-import type { AmqpQueue } from "../queue/queue.js";
 import { BrokerlabError, InvalidArgumentError, InvalidStateError, invariant } from "../scheduler/errors.js";
 import { checkFunction, checkInteger, checkOneOf, checkOptions, checkString } from "../scheduler/validate.js";
 import { AmqpError, closedError, resourceName, unknownDeliveryTag } from "./amqp-error.js";
+import type { AmqpQueue, AmqpConsumer as Consumer, AmqpDelivery as Delivery } from "./amqp-queue.js";
 import {
   amqpTypeName,
   booleanOption,
@@ -24,6 +24,9 @@ import type { AmqpConnection } from "./connection.js";
 import type { Exchange, ExchangeType } from "./exchange.js";
 import type { AmqpMessage, MessageProperties, PublishOptions } from "./message.js";
 import { checkRoutingKey } from "./routing-key.js";
+
+/** A consumer handler on an AMQP channel. */
+type ConsumerHandler = QueueConsumerHandler<AmqpMessage, AmqpChannel>;
 
 /**
  * Options of {@link AmqpConnection.channel}.
@@ -668,7 +671,7 @@ export class AmqpChannel {
           },
         );
       }
-      const consumer = new Consumer(tag, target, this, handler, {
+      const consumer = new QueueConsumer<AmqpMessage, AmqpChannel>(tag, target, this, handler, {
         noAck,
         prefetch,
         priority: (priority as number | undefined) ?? 0,
@@ -676,7 +679,7 @@ export class AmqpChannel {
         arguments: args,
         onError,
         onCancel: options?.onCancel,
-      });
+      }) as Consumer;
       this.consumers.set(tag, consumer);
       const bus = this.broker.sim.bus;
       if (bus.wants("amqp.consume")) {
@@ -753,9 +756,24 @@ export class AmqpChannel {
     try {
       const delivery = this.broker.lookupQueue(this.connection, queue).fetch(this, noAck);
       this.broker.drainDeadLetters();
-      return delivery;
+      return delivery as Delivery | null;
     } catch (error) {
       throw this.failOn(error);
+    }
+  }
+
+  /**
+   * @internal The queue took a delivery back (a visibility timeout; AMQP queues have none, so
+   * only a queue built with one calls this).
+   */
+  forget(delivery: AnyDelivery): void {
+    const own = delivery as unknown as Delivery;
+    if (this.unacked.get(own.deliveryTag) !== own) return;
+    this.unacked.delete(own.deliveryTag);
+    const consumer = own.consumer;
+    if (consumer !== null) {
+      consumer.unacked--;
+      this.consumerUnacked--;
     }
   }
 
@@ -783,7 +801,7 @@ export class AmqpChannel {
    * channel.ack(delivery.deliveryTag, true); // and everything before it
    * ```
    */
-  ack(delivery: Delivery | number, multiple = false): void {
+  ack(delivery: AnyDelivery | number, multiple = false): void {
     if (this.closedFlag) throw closedError("channel", this.id, this.cause);
     const tag = typeof delivery === "number" ? delivery : this.ownTag(delivery);
     if (multiple === false) {
@@ -813,7 +831,7 @@ export class AmqpChannel {
    * channel.nack(delivery, false, false); // dead-letter it
    * ```
    */
-  nack(delivery: Delivery | number, multiple = false, requeue = true): void {
+  nack(delivery: AnyDelivery | number, multiple = false, requeue = true): void {
     if (this.closedFlag) throw closedError("channel", this.id, this.cause);
     const tag = typeof delivery === "number" ? delivery : this.ownTag(delivery);
     booleanOption(multiple, "multiple", "AmqpChannel.nack");
@@ -822,7 +840,7 @@ export class AmqpChannel {
   }
 
   /** Rejects one delivery: requeue (default) or dead-letter/discard. */
-  reject(delivery: Delivery | number, requeue = true): void {
+  reject(delivery: AnyDelivery | number, requeue = true): void {
     if (this.closedFlag) throw closedError("channel", this.id, this.cause);
     const tag = typeof delivery === "number" ? delivery : this.ownTag(delivery);
     booleanOption(requeue, "requeue", "AmqpChannel.reject");
@@ -848,7 +866,7 @@ export class AmqpChannel {
     this.settleMany(0, true, SETTLE_REQUEUE, "nack");
   }
 
-  private ownTag(delivery: Delivery): number {
+  private ownTag(delivery: AnyDelivery): number {
     if (delivery === null || typeof delivery !== "object" || typeof delivery.deliveryTag !== "number") {
       throw new InvalidArgumentError("AmqpChannel: expected a Delivery or a delivery tag (a number).");
     }

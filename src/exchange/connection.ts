@@ -1,7 +1,7 @@
 import { EventEmitter } from "eventemitter3";
-import type { AmqpQueue } from "../queue/queue.js";
 import { checkOptions, checkString } from "../scheduler/validate.js";
 import { type AmqpError, closedError } from "./amqp-error.js";
+import type { AmqpQueue } from "./amqp-queue.js";
 import type { AmqpBroker } from "./broker.js";
 import { AmqpChannel, type ChannelOptions } from "./channel.js";
 

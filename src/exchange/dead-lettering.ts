@@ -1,6 +1,6 @@
 import { type DeadLetterReason, deadLetterHeaders, isDeadLetterCycle } from "../queue/dead-letter.js";
-import type { AmqpQueue } from "../queue/queue.js";
 import { Ring } from "../queue/ring.js";
+import type { AmqpQueue } from "./amqp-queue.js";
 import type { AmqpBroker } from "./broker.js";
 import { AmqpMessage, type MessageProperties } from "./message.js";
 

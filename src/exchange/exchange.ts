@@ -1,4 +1,4 @@
-import type { AmqpQueue } from "../queue/queue.js";
+import type { AmqpQueue } from "./amqp-queue.js";
 import { type HeadersMatchOptions, headersMatch } from "./headers-match.js";
 import { TopicTrie } from "./topic-trie.js";
 

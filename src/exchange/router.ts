@@ -1,4 +1,4 @@
-import type { AmqpQueue } from "../queue/queue.js";
+import type { AmqpQueue } from "./amqp-queue.js";
 import type { Destination, Exchange, RouteCollector } from "./exchange.js";
 
 /**

@@ -1,6 +1,7 @@
-import type { AmqpChannel } from "../exchange/channel.js";
+import type { QueueChannel } from "./channel.js";
 import type { Delivery } from "./delivery.js";
-import type { AmqpQueue } from "./queue.js";
+import type { QueueMessage } from "./message.js";
+import type { ConsumableQueue } from "./queue.js";
 
 /**
  * A consumer's message handler. It may be synchronous (the fast path: no promise or closure is
@@ -14,7 +15,9 @@ import type { AmqpQueue } from "./queue.js";
  * };
  * ```
  */
-export type ConsumerHandler = (delivery: Delivery) => unknown;
+export type ConsumerHandler<M extends QueueMessage = QueueMessage, C extends QueueChannel = QueueChannel> = (
+  delivery: Delivery<M, C>,
+) => unknown;
 
 /**
  * Why the broker cancelled a consumer: its queue was deleted (explicitly, by `x-expires`, or
@@ -56,15 +59,15 @@ export type ConsumerErrorPolicy = "rethrow" | "close-channel";
  * consumer.cancel(); // no new deliveries; unacked ones stay settleable
  * ```
  */
-export class Consumer {
+export class Consumer<M extends QueueMessage = QueueMessage, C extends QueueChannel = QueueChannel> {
   /** Consumer tag, unique on its channel. */
   readonly tag: string;
   /** The queue consumed from. */
-  readonly queue: AmqpQueue;
+  readonly queue: ConsumableQueue<M, C>;
   /** The channel deliveries arrive on. */
-  readonly channel: AmqpChannel;
+  readonly channel: C;
   /** The handler. */
-  readonly handler: ConsumerHandler;
+  readonly handler: ConsumerHandler<M, C>;
   /** Deliveries need no acknowledgement (and count against no prefetch). */
   readonly noAck: boolean;
   /** Most unacked deliveries at once (0 = unlimited). */
@@ -86,12 +89,12 @@ export class Consumer {
   /** @internal Waiting in its queue's blocked list (no credit, or its channel at its global limit). */
   blocked = false;
 
-  /** @internal Created by {@link AmqpChannel.consume}. */
+  /** @internal Created by a channel's `consume`. */
   constructor(
     tag: string,
-    queue: AmqpQueue,
-    channel: AmqpChannel,
-    handler: ConsumerHandler,
+    queue: ConsumableQueue<M, C>,
+    channel: C,
+    handler: ConsumerHandler<M, C>,
     options: {
       noAck: boolean;
       prefetch: number;
@@ -131,7 +134,9 @@ export class Consumer {
  * sim.defer(invokeConsumer, delivery); // what a queue does per delivery
  * ```
  */
-export function invokeConsumer(delivery: Delivery): unknown {
+export function invokeConsumer<M extends QueueMessage, C extends QueueChannel>(
+  delivery: Delivery<M, C>,
+): unknown {
   const consumer = delivery.consumer!;
   if (delivery.channel.closed) return undefined;
   if (consumer.onError === "rethrow") return consumer.handler(delivery);

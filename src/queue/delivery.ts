@@ -1,8 +1,8 @@
-import type { AmqpChannel } from "../exchange/channel.js";
-import type { AmqpMessage, MessageProperties } from "../exchange/message.js";
+import type { QueueChannel } from "./channel.js";
 import type { Consumer } from "./consumer.js";
 import type { QueueEntry } from "./entry.js";
-import type { AmqpQueue } from "./queue.js";
+import type { QueueMessage } from "./message.js";
+import type { ConsumableQueue } from "./queue.js";
 
 /**
  * One delivery of a message to a channel, by a consumer or by `get`: what the handler receives,
@@ -22,7 +22,7 @@ import type { AmqpQueue } from "./queue.js";
  * });
  * ```
  */
-export class Delivery {
+export class Delivery<M extends QueueMessage = QueueMessage, C extends QueueChannel = QueueChannel> {
   /** Per-channel delivery tag, from 1. */
   readonly deliveryTag: number;
   /** True when the message was (maybe) seen before. */
@@ -32,36 +32,42 @@ export class Delivery {
   /**
    * The message's properties; for quorum queues a copy whose headers carry `x-delivery-count`.
    */
-  readonly properties: MessageProperties;
+  readonly properties: M["properties"];
   /** Virtual time of delivery. */
   readonly deliveredAt: number;
   /** @internal The queue's record of the message. */
-  readonly entry: QueueEntry;
+  readonly entry: QueueEntry<M>;
   /** @internal The queue object (it may be deleted meanwhile). */
-  readonly source: AmqpQueue;
+  readonly source: ConsumableQueue<M, C>;
   /** The channel it was delivered on. */
-  readonly channel: AmqpChannel;
+  readonly channel: C;
   /** @internal The consumer, or null for a `get`. */
-  readonly consumer: Consumer | null;
+  readonly consumer: Consumer<M, C> | null;
   /** False for no-ack deliveries (consumer `noAck`, or `get` with `noAck`). */
   readonly ackRequired: boolean;
   /**
-   * True once settled: acked, nacked, rejected, requeued by a channel close, or delivered with
-   * no-ack. Settling it again would be a 406.
+   * True once settled: acked, nacked, rejected, requeued by a channel close, taken back after a
+   * visibility timeout, or delivered with no-ack. Settling it again would be a 406.
    */
   settled: boolean;
+  /**
+   * True when the queue took it back because its visibility timeout passed (Redis/SQS
+   * transports): the message is ready again, maybe already redelivered elsewhere, and this
+   * delivery's ack changes nothing.
+   */
+  lapsed = false;
 
   /** @internal */
   constructor(
     deliveryTag: number,
-    entry: QueueEntry,
-    source: AmqpQueue,
-    channel: AmqpChannel,
-    consumer: Consumer | null,
+    entry: QueueEntry<M>,
+    source: ConsumableQueue<M, C>,
+    channel: C,
+    consumer: Consumer<M, C> | null,
     ackRequired: boolean,
     messageCount: number,
     redelivered: boolean,
-    properties: MessageProperties,
+    properties: M["properties"],
     deliveredAt: number,
   ) {
     this.deliveryTag = deliveryTag;
@@ -78,7 +84,7 @@ export class Delivery {
   }
 
   /** The stored message. */
-  get message(): AmqpMessage {
+  get message(): M {
     return this.entry.message;
   }
 
@@ -98,12 +104,12 @@ export class Delivery {
   }
 
   /** The body as published. */
-  get content(): unknown {
+  get content(): M["content"] {
     return this.entry.message.content;
   }
 
   /** Same as {@link content}. */
-  get value(): unknown {
+  get value(): M["content"] {
     return this.entry.message.content;
   }
 

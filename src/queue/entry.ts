@@ -1,4 +1,4 @@
-import type { AmqpMessage } from "../exchange/message.js";
+import type { QueueMessage } from "./message.js";
 
 /**
  * Entry state: settled, dropped, expired or dead-lettered; no longer the queue's.
@@ -29,9 +29,9 @@ export const ENTRY_READY = 1;
 export const ENTRY_UNACKED = 2;
 
 /**
- * One message's stay in one queue: the shared {@link AmqpMessage} plus what is per queue —
- * its position (`seq`, the order it was enqueued in, kept across requeues so a requeued message
- * returns to its original place), its expiry time, and its redelivery state.
+ * One message's stay in one queue: the shared message plus what is per queue — its position
+ * (`seq`, the order it was enqueued in, kept across requeues so a requeued message returns to its
+ * original place), its expiry time, and its redelivery state.
  *
  * @example
  * ```ts
@@ -39,22 +39,22 @@ export const ENTRY_UNACKED = 2;
  * first?.seq; // 0 for the first message the queue ever took
  * ```
  */
-export class QueueEntry {
+export class QueueEntry<M extends QueueMessage = QueueMessage> {
   /** The message. */
-  readonly message: AmqpMessage;
+  readonly message: M;
   /** Position in the queue's publication order (quorum queues renumber a message requeued to the tail). */
   seq: number;
   /** Virtual time it expires (enqueue time + the smaller of queue and message TTL), or +Infinity. */
   readonly expiresAt: number;
   /** Delivered before (classic: any delivery; quorum: `deliveryCount > 0`). */
   redelivered = false;
-  /** Quorum queues: how many times it came back (the `x-delivery-count` of its next delivery). */
+  /** How many times it came back (quorum: the `x-delivery-count` of its next delivery). */
   deliveryCount = 0;
   /** @internal Where it is: {@link ENTRY_READY}, {@link ENTRY_UNACKED} or {@link ENTRY_GONE}. */
   state = ENTRY_READY;
 
   /** @internal */
-  constructor(message: AmqpMessage, seq: number, expiresAt: number) {
+  constructor(message: M, seq: number, expiresAt: number) {
     this.message = message;
     this.seq = seq;
     this.expiresAt = expiresAt;

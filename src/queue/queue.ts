@@ -1,130 +1,166 @@
-import type { OverflowMode, QueueArguments, QueueType } from "../exchange/arguments.js";
-import type { AmqpBroker } from "../exchange/broker.js";
-import type { AmqpChannel } from "../exchange/channel.js";
-import type { AmqpConnection } from "../exchange/connection.js";
-import type { Binding } from "../exchange/exchange.js";
-import type { AmqpMessage, MessageProperties } from "../exchange/message.js";
 import { invariant } from "../scheduler/errors.js";
+import type { Simulation } from "../scheduler/simulation.js";
+import type { QueueChannel } from "./channel.js";
 import { type Consumer, invokeConsumer } from "./consumer.js";
+import type { DeadLetterReason } from "./dead-letter.js";
 import { Delivery } from "./delivery.js";
 import { ENTRY_GONE, ENTRY_READY, ENTRY_UNACKED, QueueEntry } from "./entry.js";
+import { InFlight } from "./in-flight.js";
+import type { OverflowMode, QueueMessage, QueueSettings } from "./message.js";
 import { ReadyList } from "./ready-list.js";
 import { Ring } from "./ring.js";
 
+/**
+ * Counters a queue increments in place on the hot path; its host owns them (a broker sums them
+ * over all its queues).
+ *
+ * @example
+ * ```ts
+ * const counters: QueueCounters = { enqueued: 0, refused: 0, delivered: 0, redelivered: 0, requeued: 0, expired: 0, dropped: 0 };
+ * ```
+ */
+export interface QueueCounters {
+  enqueued: number;
+  refused: number;
+  delivered: number;
+  redelivered: number;
+  requeued: number;
+  expired: number;
+  dropped: number;
+}
+
+/**
+ * What a queue needs from the broker that owns it: the simulation, counters, a sizer, the
+ * dead-letter hook (called with each message the queue gives up: `rejected`, `expired`, `maxlen`,
+ * `delivery_limit`; the host decides where it goes, maybe nowhere), and what to do when the queue
+ * expires unused.
+ *
+ * @example
+ * ```ts
+ * const host = basicQueueHost(sim, { onDeadLetter: (queue, message, reason) => dlq.push(message) });
+ * ```
+ */
+export interface QueueHost<M extends QueueMessage = QueueMessage> {
+  readonly sim: Simulation;
+  readonly counters: QueueCounters;
+  /** Takes a message the queue gave up. Must not call back into the queue synchronously. */
+  deadLetter(queue: NamedQueue, message: M, reason: DeadLetterReason): void;
+  /** Body size in bytes. */
+  sizeOf(message: M): number;
+  /** Publishes what {@link deadLetter} collected (called after a timer-driven change). */
+  drainDeadLetters(): void;
+  /** The queue's `expires` passed unused: delete it. */
+  expireQueue(queue: NamedQueue): void;
+}
+
+/**
+ * A queue as its host's callbacks see it (a host built for a subclass may ask for the subclass).
+ *
+ * @example
+ * ```ts
+ * const named: NamedQueue = { name: "jobs" };
+ * ```
+ */
+export interface NamedQueue {
+  readonly name: string;
+}
+
+/**
+ * How in-flight (unacked) work comes back to a queue besides an explicit nack or reject:
+ * always when its channel closes or drops (AMQP's rule); with `visibilityTimeoutMs`, also when
+ * that long passes without a settlement (the Redis and SQS transports' rule; the message is
+ * ready again while the first consumer may still be working on it).
+ *
+ * @example
+ * ```ts
+ * const options: QueueOptions = { visibilityTimeoutMs: 3_600_000 }; // kombu's Redis default
+ * ```
+ */
+export interface QueueOptions {
+  visibilityTimeoutMs?: number;
+}
+
 /** Consumers of one `x-priority`, in round-robin order. */
-interface ConsumerLevel {
+interface ConsumerLevel<M extends QueueMessage, C extends QueueChannel> {
   readonly priority: number;
   /** Consumers able to receive (lazily: one may turn out blocked when its turn comes). */
-  readonly ring: Ring<Consumer>;
+  readonly ring: Ring<Consumer<M, C>>;
   /** Consumers of this priority, blocked ones included. */
   members: number;
 }
 
-/**
- * A ready message as {@link AmqpQueue.messages} shows it.
- *
- * @example
- * ```ts
- * broker.getQueue("jobs")!.messages().map((m) => m.content);
- * ```
- */
-export interface QueuedMessage {
-  /** Broker-wide message number. */
-  id: number;
-  exchange: string;
-  routingKey: string;
-  content: unknown;
-  properties: MessageProperties;
-  /** Delivered before and requeued. */
-  redelivered: boolean;
-  /** Quorum queues: times returned so far. */
-  deliveryCount: number;
-  /** Virtual time it expires, or null without a TTL. */
-  expiresAt: number | null;
-}
-
 /** The kernel event of a queue's head-expiry timer. */
-function onTtlTimer(queue: AmqpQueue): void {
+function onTtlTimer<M extends QueueMessage, C extends QueueChannel>(queue: ConsumableQueue<M, C>): void {
   queue.ttlTimerFired();
 }
 
-/** The kernel event of a queue's `x-expires` timer. */
-function onQueueExpiry(queue: AmqpQueue): void {
+/** The kernel event of a queue's `expires` timer. */
+function onQueueExpiry<M extends QueueMessage, C extends QueueChannel>(queue: ConsumableQueue<M, C>): void {
   queue.expiryTimerFired();
 }
 
-function withDeliveryCount(properties: MessageProperties, count: number): MessageProperties {
-  return { ...properties, headers: { ...properties.headers, "x-delivery-count": count } };
-}
-
 /**
- * A queue with RabbitMQ 3.10 semantics (classic, or quorum where named):
+ * The consumable queue every broker model builds on (RabbitMQ's classic and quorum queues, the
+ * task layer's Redis and SQS transports):
  *
  * - **Ready list**: FIFO in publication order; a requeued message returns to its original
- *   position (classic) or to the tail / the returns queue (quorum, see {@link ReadyList}).
- * - **Dispatch**: synchronous, when the broker state changes (a publish, an ack, a new consumer):
- *   the head goes to the next consumer, round-robin within the highest `x-priority`, skipping
- *   (and parking as blocked, like RabbitMQ's `rabbit_queue_consumers`) consumers without spare
+ *   position (`classic`) or to the tail / the returns list (`quorum`, see {@link ReadyList}).
+ * - **Dispatch**: synchronous, when the state changes (a publish, an ack, a new consumer): the
+ *   head goes to the next consumer, round-robin within the highest priority, skipping (and
+ *   parking as blocked, like RabbitMQ's `rabbit_queue_consumers`) consumers without spare
  *   prefetch capacity or whose channel reached its global prefetch. The delivery is registered
  *   on the channel at once (tag, unacked) and the handler runs as a deferred simulation event,
  *   so consumers run inside the simulation in (time, sequence) order.
- * - **TTL**: each message expires at enqueue time + the smaller of `x-message-ttl` and its
- *   `expiration`; expired messages leave only from the head (a message behind a live one stays
+ * - **TTL**: each message expires at enqueue time + the smaller of the queue's `messageTtl` and
+ *   its own `ttl`; expired messages leave only from the head (a message behind a live one stays
  *   counted, and is never delivered), checked by one timer per queue armed for its head.
  *   A message that a consumer can take at once is delivered even with TTL 0.
- * - **Length limits** count ready messages only; `x-overflow` decides who goes.
- * - **Dead-lettering** goes through the broker (`rejected`, `expired`, `maxlen`,
+ * - **Length limits** count ready messages only; `overflow` decides who goes.
+ * - **Dead-lettering** goes through the host's hook (`rejected`, `expired`, `maxlen`,
  *   `delivery_limit`).
+ * - **In-flight work returns** when its channel closes or drops, or (with `visibilityTimeoutMs`)
+ *   when it stays unacked that long.
  *
- * Inspect with the read-only members (`ready`, `unacked`, `consumerCount`, `messages()`); change
- * it through a channel or the broker.
+ * Subclasses add a broker's own surface (the RabbitMQ model's `AmqpQueue` adds bindings,
+ * exclusive owners and `amqp.*` events) by overriding the protected `on…` hooks, which do nothing
+ * here.
  *
  * @example
  * ```ts
- * const jobs = broker.queue("jobs", { messageTtl: 60_000 });
- * broker.publish("", "jobs", "hello");
- * jobs.ready; // 1
- * jobs.messages()[0]?.content; // "hello"
+ * const host = basicQueueHost(sim);
+ * const jobs = new ConsumableQueue(host, "jobs", queueSettings({ maxLength: 1000 }), { visibilityTimeoutMs: 30_000 });
+ * const worker = new BasicChannel(sim, "worker-1");
+ * worker.consume(jobs, (d) => d.ack(), { prefetch: 4 });
+ * jobs.enqueue(message);
  * ```
  */
-export class AmqpQueue {
-  /** Discriminates {@link Destination}s: always true. */
-  readonly isQueue = true;
+export class ConsumableQueue<M extends QueueMessage = QueueMessage, C extends QueueChannel = QueueChannel> {
   /** Queue name. */
   readonly name: string;
-  /** `classic` or `quorum`. */
-  readonly type: QueueType;
-  /** Survives a broker restart (never for exclusive queues). */
-  readonly durable: boolean;
-  /** Deleted when its last consumer goes, once it had one. */
-  readonly autoDelete: boolean;
-  /** Declaration arguments, as given (named options merged in). */
-  readonly arguments: Readonly<Record<string, unknown>>;
-  /** Parsed arguments. */
-  readonly settings: Readonly<QueueArguments>;
-  /** The connection owning an exclusive queue, or null. */
-  readonly owner: AmqpConnection | null;
+  /** `classic` or `quorum` requeue discipline. */
+  readonly type: QueueSettings["type"];
+  /** Parsed settings. */
+  readonly settings: Readonly<QueueSettings>;
+  /** Unacked work older than this returns to the queue; +Infinity = only when its channel goes. */
+  readonly visibilityTimeoutMs: number;
   /** True once deleted. */
   deleted = false;
 
-  /** @internal Stamp of the last routing walk that reached it. */
-  routeStamp = 0;
-  /** @internal Bindings leading here. */
-  readonly inbound = new Set<Binding>();
   /** @internal */
-  readonly readyList = new ReadyList();
+  readonly readyList = new ReadyList<QueueEntry<M>>();
   /** @internal Delivered, not yet settled. */
   unackedCount = 0;
-  /** @internal Ready body bytes, kept only when `x-max-length-bytes` is set. */
+  /** @internal Ready body bytes, kept only when `maxLengthBytes` is set. */
   readyBytes = 0;
   /** @internal Consumers in registration order. */
-  readonly consumerList: Consumer[] = [];
+  readonly consumerList: Consumer<M, C>[] = [];
   /** @internal The exclusive consumer, if any. */
-  exclusiveConsumer: Consumer | null = null;
+  exclusiveConsumer: Consumer<M, C> | null = null;
   /** @internal True once a consumer came (auto-delete waits for that). */
   hadConsumer = false;
 
-  private readonly broker: AmqpBroker;
+  /** @internal */
+  protected readonly host: QueueHost<M>;
   private readonly quorum: boolean;
   private readonly sac: boolean;
   private readonly overflow: OverflowMode;
@@ -133,30 +169,21 @@ export class AmqpQueue {
   private readonly limited: boolean;
   private readonly messageTtl: number;
   private nextSeq = 0;
-  private readonly levels: ConsumerLevel[] = [];
-  private readonly blocked: Consumer[] = [];
-  private picked: Ring<Consumer> | null = null;
-  private suspended: Set<AmqpChannel> | null = null;
+  private readonly levels: ConsumerLevel<M, C>[] = [];
+  private readonly blocked: Consumer<M, C>[] = [];
+  private picked: Ring<Consumer<M, C>> | null = null;
+  private suspended: Set<C> | null = null;
   private ttlTimer = -1;
   private ttlTimerAt = Number.POSITIVE_INFINITY;
   private expiryTimer = -1;
   private lastUsedAt: number;
+  private readonly inFlight: InFlight<M, C> | null;
 
-  /** @internal Created by the broker after validation. */
-  constructor(
-    broker: AmqpBroker,
-    name: string,
-    flags: { durable: boolean; autoDelete: boolean; owner: AmqpConnection | null },
-    args: Readonly<Record<string, unknown>>,
-    settings: QueueArguments,
-  ) {
-    this.broker = broker;
+  /** Creates a queue; `settings` must be validated already (see `queueSettings`). */
+  constructor(host: QueueHost<M>, name: string, settings: QueueSettings, options?: QueueOptions) {
+    this.host = host;
     this.name = name;
     this.type = settings.type;
-    this.durable = flags.durable;
-    this.autoDelete = flags.autoDelete;
-    this.owner = flags.owner;
-    this.arguments = args;
     this.settings = settings;
     this.quorum = settings.type === "quorum";
     this.sac = settings.singleActiveConsumer;
@@ -165,12 +192,29 @@ export class AmqpQueue {
     this.maxLengthBytes = settings.maxLengthBytes;
     this.limited = settings.maxLength >= 0 || settings.maxLengthBytes >= 0;
     this.messageTtl = settings.messageTtl;
-    this.lastUsedAt = broker.sim.now;
+    this.lastUsedAt = host.sim.now;
+    const visibility = options?.visibilityTimeoutMs ?? Number.POSITIVE_INFINITY;
+    this.visibilityTimeoutMs = visibility;
+    this.inFlight = visibility === Number.POSITIVE_INFINITY ? null : new InFlight(this, visibility);
   }
 
-  /** True for exclusive queues. */
-  get exclusive(): boolean {
-    return this.owner !== null;
+  // ------------------------------------------------------------------ hooks
+
+  /** Called when an overflow mode refuses a publish (after counting it). */
+  protected onRefused(_message: M, _deadLettered: boolean): void {}
+  /** Called when a message starts its stay. */
+  protected onEnqueued(_message: M): void {}
+  /** Called for every delivery, after it is registered and before its handler is scheduled. */
+  protected onDelivered(_delivery: Delivery<M, C>): void {}
+  /** Called when a message returns to the ready list. */
+  protected onRequeued(_entry: QueueEntry<M>): void {}
+  /** Called when the head expires, before it is dead-lettered. */
+  protected onExpired(_entry: QueueEntry<M>): void {}
+  /** Called for each ready message removed by a purge or a deletion. */
+  protected onDropped(_entry: QueueEntry<M>, _reason: "purged" | "queue-deleted"): void {}
+  /** Quorum discipline: the properties a delivery carries (the RabbitMQ model adds `x-delivery-count`). */
+  protected deliveryProperties(entry: QueueEntry<M>): M["properties"] {
+    return entry.message.properties;
   }
 
   /** Ready messages (expired ones not yet at the head included, as RabbitMQ counts them). */
@@ -194,35 +238,21 @@ export class AmqpQueue {
   }
 
   /** The consumers, in registration order. */
-  get consumers(): readonly Consumer[] {
+  get consumers(): readonly Consumer<M, C>[] {
     return this.consumerList;
   }
 
-  /** Body bytes of the ready messages, measured with the broker's sizer. */
+  /** Body bytes of the ready messages, measured with the host's sizer. */
   get bytes(): number {
     if (this.maxLengthBytes >= 0) return this.readyBytes;
     let total = 0;
-    for (const entry of this.readyList.toArray()) total += this.broker.sizeOf(entry.message);
+    for (const entry of this.readyList.toArray()) total += this.host.sizeOf(entry.message);
     return total;
   }
 
   /** The ready entries in delivery order (a snapshot). */
-  entries(): QueueEntry[] {
+  entries(): QueueEntry<M>[] {
     return this.readyList.toArray();
-  }
-
-  /** The ready messages in delivery order, as plain objects (a snapshot). */
-  messages(): QueuedMessage[] {
-    return this.readyList.toArray().map((entry) => ({
-      id: entry.message.id,
-      exchange: entry.message.exchange,
-      routingKey: entry.message.routingKey,
-      content: entry.message.content,
-      properties: entry.message.properties,
-      redelivered: entry.redelivered,
-      deliveryCount: entry.deliveryCount,
-      expiresAt: entry.expiresAt === Number.POSITIVE_INFINITY ? null : entry.expiresAt,
-    }));
   }
 
   // ------------------------------------------------------------------ publishing
@@ -236,27 +266,22 @@ export class AmqpQueue {
    * @internal Takes a routed message. Returns false when the overflow mode refuses it (the
    * publisher is nacked); with `reject-publish-dlx` it is then dead-lettered `maxlen`.
    */
-  enqueue(message: AmqpMessage): boolean {
-    const broker = this.broker;
+  enqueue(message: M): boolean {
+    const host = this.host;
     if (this.limited && this.overflow !== "drop-head" && this.wouldOverflow(message)) {
-      broker.counters.refused++;
+      host.counters.refused++;
       if (this.overflow === "reject-publish-dlx") {
-        broker.deadLetter(this, message, "maxlen");
-      } else if (broker.sim.bus.wants("amqp.drop")) {
-        broker.sim.bus.emit("amqp.drop", {
-          queue: this.name,
-          messageId: message.id,
-          reason: "reject-publish",
-        });
+        host.deadLetter(this, message, "maxlen");
+        this.onRefused(message, true);
+      } else {
+        this.onRefused(message, false);
       }
       return false;
     }
-    const now = broker.sim.now;
+    const now = host.sim.now;
     const entry = new QueueEntry(message, this.nextSeq++, this.expiryFor(message, now));
-    broker.counters.enqueued++;
-    if (broker.sim.bus.wants("amqp.enqueue")) {
-      broker.sim.bus.emit("amqp.enqueue", { queue: this.name, messageId: message.id });
-    }
+    host.counters.enqueued++;
+    this.onEnqueued(message);
     const ready = this.readyList;
     // Straight to a consumer when one can take it now: RabbitMQ's attempt_delivery. That is also
     // why a TTL-0 message survives when a consumer is ready for it.
@@ -275,14 +300,14 @@ export class AmqpQueue {
     return true;
   }
 
-  private wouldOverflow(message: AmqpMessage): boolean {
+  private wouldOverflow(message: M): boolean {
     return (
       (this.maxLength >= 0 && this.readyList.size + 1 > this.maxLength) ||
       (this.maxLengthBytes >= 0 && this.readyBytes + message.size > this.maxLengthBytes)
     );
   }
 
-  private expiryFor(message: AmqpMessage, now: number): number {
+  private expiryFor(message: M, now: number): number {
     let ttl = this.messageTtl;
     const own = message.ttl;
     if (own >= 0 && (ttl < 0 || own < ttl)) ttl = own;
@@ -295,7 +320,7 @@ export class AmqpQueue {
   dispatch(): void {
     const ready = this.readyList;
     if (ready.size === 0 || this.consumerList.length === 0) return;
-    const now = this.broker.sim.now;
+    const now = this.host.sim.now;
     while (ready.size > 0) {
       const consumer = this.nextConsumer();
       if (consumer === null) break;
@@ -316,7 +341,7 @@ export class AmqpQueue {
    * The next consumer able to take a message, or null; consumers found unable are parked in the
    * blocked list until their channel acks (RabbitMQ's lazy blocking).
    */
-  private nextConsumer(): Consumer | null {
+  private nextConsumer(): Consumer<M, C> | null {
     if (this.sac) {
       const active = this.consumerList[0];
       return active !== undefined && this.canSend(active) ? active : null;
@@ -338,7 +363,7 @@ export class AmqpQueue {
     return null;
   }
 
-  private canSend(consumer: Consumer): boolean {
+  private canSend(consumer: Consumer<M, C>): boolean {
     const channel = consumer.channel;
     const suspended = this.suspended;
     if (suspended?.has(channel)) return false;
@@ -348,14 +373,14 @@ export class AmqpQueue {
     if (limit > 0 && channel.consumerUnacked >= limit) {
       // The channel's limiter says no: this queue treats the channel as suspended until it resumes.
       (this.suspended ??= new Set()).add(channel);
-      channel.suspendedIn.add(this);
+      channel.suspendedIn.add(this as ConsumableQueue<M, C>);
       return false;
     }
     return true;
   }
 
   /** Side-effect-free {@link canSend}, for invariant checks. */
-  private couldSend(consumer: Consumer): boolean {
+  private couldSend(consumer: Consumer<M, C>): boolean {
     const channel = consumer.channel;
     if (this.suspended?.has(channel)) return false;
     if (consumer.noAck) return true;
@@ -363,7 +388,7 @@ export class AmqpQueue {
     return !(channel.globalPrefetch > 0 && channel.consumerUnacked >= channel.globalPrefetch);
   }
 
-  private deliverTo(consumer: Consumer, entry: QueueEntry): void {
+  private deliverTo(consumer: Consumer<M, C>, entry: QueueEntry<M>): void {
     // Round-robin: the consumer served goes to the back of its priority level.
     const ring = this.picked;
     if (!this.sac && ring !== null && ring.size > 1) ring.push(ring.shift()!);
@@ -372,23 +397,23 @@ export class AmqpQueue {
 
   /** Creates a delivery on `channel`, registers it, and (for a consumer) schedules its handler. */
   private hand(
-    channel: AmqpChannel,
-    consumer: Consumer | null,
-    entry: QueueEntry,
+    channel: C,
+    consumer: Consumer<M, C> | null,
+    entry: QueueEntry<M>,
     ackRequired: boolean,
     messageCount: number,
-  ): Delivery {
+  ): Delivery<M, C> {
     invariant(entry.state === ENTRY_READY, "delivered a message that is not ready");
-    const broker = this.broker;
-    const sim = broker.sim;
+    const host = this.host;
+    const sim = host.sim;
     const tag = ++channel.lastTag;
     let redelivered = entry.redelivered;
-    let properties = entry.message.properties;
+    let properties: M["properties"] = entry.message.properties;
     if (this.quorum) {
       redelivered = entry.deliveryCount > 0;
-      properties = withDeliveryCount(properties, entry.deliveryCount);
+      properties = this.deliveryProperties(entry);
     }
-    const delivery = new Delivery(
+    const delivery = new Delivery<M, C>(
       tag,
       entry,
       this,
@@ -404,29 +429,20 @@ export class AmqpQueue {
       entry.state = ENTRY_UNACKED;
       this.unackedCount++;
       channel.track(delivery);
+      if (this.inFlight !== null) this.inFlight.add(delivery);
     } else {
       entry.state = ENTRY_GONE;
     }
-    const counters = broker.counters;
+    const counters = host.counters;
     counters.delivered++;
     if (redelivered) counters.redelivered++;
-    if (sim.bus.wants("amqp.deliver")) {
-      sim.bus.emit("amqp.deliver", {
-        queue: this.name,
-        messageId: entry.message.id,
-        channel: channel.id,
-        deliveryTag: tag,
-        consumerTag: consumer === null ? null : consumer.tag,
-        redelivered,
-        noAck: !ackRequired,
-      });
-    }
+    this.onDelivered(delivery);
     if (consumer !== null) sim.defer(invokeConsumer, delivery);
     return delivery;
   }
 
   /** @internal `basic.get`: the head message, or null when none is ready. Not limited by prefetch. */
-  fetch(channel: AmqpChannel, noAck: boolean): Delivery | null {
+  fetch(channel: C, noAck: boolean): Delivery<M, C> | null {
     this.touch();
     this.dropExpiredHead();
     const ready = this.readyList;
@@ -446,41 +462,41 @@ export class AmqpQueue {
   // ------------------------------------------------------------------ settlement
 
   /** @internal An unacked delivery from this queue was acked. */
-  settleAck(entry: QueueEntry): void {
+  settleAck(entry: QueueEntry<M>): void {
     invariant(entry.state === ENTRY_UNACKED && this.unackedCount > 0, "acked a message that is not unacked");
     entry.state = ENTRY_GONE;
     this.unackedCount--;
   }
 
   /** @internal Rejected without requeue: dead-letter `rejected`, or discard. */
-  settleReject(entry: QueueEntry): void {
+  settleReject(entry: QueueEntry<M>): void {
     invariant(
       entry.state === ENTRY_UNACKED && this.unackedCount > 0,
       "rejected a message that is not unacked",
     );
     entry.state = ENTRY_GONE;
     this.unackedCount--;
-    this.broker.deadLetter(this, entry.message, "rejected");
+    this.host.deadLetter(this, entry.message, "rejected");
   }
 
   /**
    * @internal Requeued (nack/reject with requeue, channel close, recover). Call {@link afterRequeue}
    * once after a batch.
    */
-  settleRequeue(entry: QueueEntry): void {
+  settleRequeue(entry: QueueEntry<M>): void {
     invariant(
       entry.state === ENTRY_UNACKED && this.unackedCount > 0,
       "requeued a message that is not unacked",
     );
     this.unackedCount--;
     entry.redelivered = true;
-    const broker = this.broker;
+    const host = this.host;
     if (this.quorum) {
       entry.deliveryCount++;
       const limit = this.settings.deliveryLimit;
       if (limit >= 0 && entry.deliveryCount > limit) {
         entry.state = ENTRY_GONE;
-        broker.deadLetter(this, entry.message, "delivery_limit");
+        host.deadLetter(this, entry.message, "delivery_limit");
         return;
       }
       entry.state = ENTRY_READY;
@@ -495,10 +511,34 @@ export class AmqpQueue {
       this.readyList.requeue(entry);
     }
     if (this.maxLengthBytes >= 0) this.readyBytes += entry.message.size;
-    broker.counters.requeued++;
-    if (broker.sim.bus.wants("amqp.requeue")) {
-      broker.sim.bus.emit("amqp.requeue", { queue: this.name, messageId: entry.message.id });
-    }
+    host.counters.requeued++;
+    this.onRequeued(entry);
+  }
+
+  /** The simulation the queue lives in. */
+  get simulation(): Simulation {
+    return this.host.sim;
+  }
+
+  /**
+   * @internal The visibility timeout of an unacked delivery passed: the message is ready again
+   * (redelivered = true) while its first consumer may still work on it; that consumer's ack will
+   * change nothing. Returns false when it was settled meanwhile.
+   */
+  lapse(delivery: Delivery<M, C>): boolean {
+    if (delivery.settled || delivery.entry.state !== ENTRY_UNACKED || this.deleted) return false;
+    delivery.settled = true;
+    delivery.lapsed = true;
+    delivery.channel.forget(delivery);
+    this.settleRequeue(delivery.entry);
+    if (!delivery.channel.closed) this.unblockFor(delivery.channel);
+    return true;
+  }
+
+  /** @internal After a batch of {@link lapse}s. */
+  afterLapse(): void {
+    this.afterRequeue();
+    this.host.drainDeadLetters();
   }
 
   /** @internal After requeues: length limit, expiry at the head, dispatch (RabbitMQ's requeue_and_run). */
@@ -518,7 +558,7 @@ export class AmqpQueue {
       const entry = ready.shift()!;
       entry.state = ENTRY_GONE;
       if (maxBytes >= 0) this.readyBytes -= entry.message.size;
-      this.broker.deadLetter(this, entry.message, "maxlen");
+      this.host.deadLetter(this, entry.message, "maxlen");
     }
   }
 
@@ -527,7 +567,7 @@ export class AmqpQueue {
     const ready = this.readyList;
     let head = ready.peek();
     if (head === undefined || head.expiresAt === Number.POSITIVE_INFINITY) return;
-    const now = this.broker.sim.now;
+    const now = this.host.sim.now;
     while (head !== undefined && head.expiresAt <= now) {
       this.expireHead();
       head = ready.peek();
@@ -538,12 +578,10 @@ export class AmqpQueue {
     const entry = this.readyList.shift()!;
     entry.state = ENTRY_GONE;
     if (this.maxLengthBytes >= 0) this.readyBytes -= entry.message.size;
-    const broker = this.broker;
-    broker.counters.expired++;
-    if (broker.sim.bus.wants("amqp.expire")) {
-      broker.sim.bus.emit("amqp.expire", { queue: this.name, messageId: entry.message.id });
-    }
-    broker.deadLetter(this, entry.message, "expired");
+    const host = this.host;
+    host.counters.expired++;
+    this.onExpired(entry);
+    host.deadLetter(this, entry.message, "expired");
   }
 
   /** Keeps one timer armed for the head's expiry (none without a TTL). */
@@ -551,7 +589,7 @@ export class AmqpQueue {
     const head = this.readyList.peek();
     const at = head === undefined ? Number.POSITIVE_INFINITY : head.expiresAt;
     if (at === this.ttlTimerAt) return;
-    const sim = this.broker.sim;
+    const sim = this.host.sim;
     if (this.ttlTimer >= 0) sim.cancel(this.ttlTimer);
     this.ttlTimerAt = at;
     this.ttlTimer =
@@ -566,13 +604,13 @@ export class AmqpQueue {
     this.dropExpiredHead();
     this.dispatch();
     this.armTtlTimer();
-    this.broker.drainDeadLetters();
+    this.host.drainDeadLetters();
   }
 
   // ------------------------------------------------------------------ consumers
 
   /** @internal Attaches a consumer and dispatches to it. */
-  addConsumer(consumer: Consumer): void {
+  addConsumer(consumer: Consumer<M, C>): void {
     this.consumerList.push(consumer);
     this.hadConsumer = true;
     if (consumer.exclusive) this.exclusiveConsumer = consumer;
@@ -586,7 +624,7 @@ export class AmqpQueue {
   }
 
   /** @internal Detaches a consumer (cancel, channel close, queue deletion). */
-  removeConsumer(consumer: Consumer): void {
+  removeConsumer(consumer: Consumer<M, C>): void {
     const index = this.consumerList.indexOf(consumer);
     if (index < 0) return;
     this.consumerList.splice(index, 1);
@@ -603,14 +641,14 @@ export class AmqpQueue {
     this.touch();
   }
 
-  private levelFor(priority: number, create: boolean): ConsumerLevel | undefined {
+  private levelFor(priority: number, create: boolean): ConsumerLevel<M, C> | undefined {
     const levels = this.levels;
     let i = 0;
     while (i < levels.length && levels[i]!.priority > priority) i++;
     const found = levels[i];
     if (found !== undefined && found.priority === priority) return found;
     if (!create) return undefined;
-    const level: ConsumerLevel = { priority, ring: new Ring<Consumer>(4), members: 0 };
+    const level: ConsumerLevel<M, C> = { priority, ring: new Ring<Consumer<M, C>>(4), members: 0 };
     levels.splice(i, 0, level);
     return level;
   }
@@ -619,7 +657,7 @@ export class AmqpQueue {
    * @internal A consumer on `channel` regained credit: blocked consumers of that channel with
    * credit go back to the round-robin (RabbitMQ's `unblock/2`).
    */
-  unblockFor(channel: AmqpChannel): void {
+  unblockFor(channel: C): void {
     const blocked = this.blocked;
     if (blocked.length === 0) return;
     let kept = 0;
@@ -637,7 +675,7 @@ export class AmqpQueue {
   }
 
   /** @internal `channel`'s global prefetch has room again. */
-  resumeChannel(channel: AmqpChannel): void {
+  resumeChannel(channel: C): void {
     this.suspended?.delete(channel);
     this.unblockFor(channel);
     this.dispatch();
@@ -648,7 +686,7 @@ export class AmqpQueue {
   /** @internal The queue was used (declared, consumed from, got from): restarts `x-expires`. */
   touch(): void {
     if (this.settings.expires < 0 || this.deleted) return;
-    const sim = this.broker.sim;
+    const sim = this.host.sim;
     this.lastUsedAt = sim.now;
     if (this.expiryTimer >= 0) sim.cancel(this.expiryTimer);
     this.expiryTimer =
@@ -661,21 +699,18 @@ export class AmqpQueue {
   expiryTimerFired(): void {
     this.expiryTimer = -1;
     if (this.deleted || this.consumerList.length > 0) return;
-    this.broker.expireQueue(this);
+    this.host.expireQueue(this);
   }
 
   /** @internal Removes every ready message (never dead-lettered); returns how many. */
   purge(): number {
     const removed = this.readyList.drain();
     this.readyBytes = 0;
-    const bus = this.broker.sim.bus;
     for (const entry of removed) {
       entry.state = ENTRY_GONE;
-      if (bus.wants("amqp.drop")) {
-        bus.emit("amqp.drop", { queue: this.name, messageId: entry.message.id, reason: "purged" });
-      }
+      this.onDropped(entry, "purged");
     }
-    this.broker.counters.dropped += removed.length;
+    this.host.counters.dropped += removed.length;
     this.armTtlTimer();
     return removed.length;
   }
@@ -686,7 +721,7 @@ export class AmqpQueue {
    * Returns how many ready messages it held.
    */
   destroy(): number {
-    const sim = this.broker.sim;
+    const sim = this.host.sim;
     const count = this.purgeAs("queue-deleted");
     this.deleted = true;
     if (this.ttlTimer >= 0) sim.cancel(this.ttlTimer);
@@ -694,24 +729,23 @@ export class AmqpQueue {
     this.ttlTimer = -1;
     this.expiryTimer = -1;
     this.ttlTimerAt = Number.POSITIVE_INFINITY;
+    this.inFlight?.stop();
     return count;
   }
 
   private purgeAs(reason: "queue-deleted"): number {
     const removed = this.readyList.drain();
     this.readyBytes = 0;
-    const bus = this.broker.sim.bus;
     for (const entry of removed) {
       entry.state = ENTRY_GONE;
-      if (bus.wants("amqp.drop"))
-        bus.emit("amqp.drop", { queue: this.name, messageId: entry.message.id, reason });
+      this.onDropped(entry, reason);
     }
-    this.broker.counters.dropped += removed.length;
+    this.host.counters.dropped += removed.length;
     return removed.length;
   }
 
   /** @internal Forgets a channel that closed. */
-  forgetChannel(channel: AmqpChannel): void {
+  forgetChannel(channel: C): void {
     this.suspended?.delete(channel);
   }
 
@@ -721,7 +755,7 @@ export class AmqpQueue {
    * @internal Asserts this queue's invariants; adds its ready entries to `seen` (each entry must be
    * in exactly one place broker-wide).
    */
-  checkInvariants(seen: Set<QueueEntry>, unackedHere: number): void {
+  checkInvariants(seen: Set<QueueEntry<M>>, unackedHere: number): void {
     const name = this.name;
     const { main, requeued, returned } = this.readyList.parts();
     const all = [...requeued, ...returned, ...main];

@@ -1,4 +1,10 @@
 import type { QueueEntry } from "./entry.js";
+
+/** What the ready list orders by: the position in publication order. */
+interface Sequenced {
+  seq: number;
+}
+
 import { Ring } from "./ring.js";
 
 /**
@@ -6,18 +12,18 @@ import { Ring } from "./ring.js";
  * are rarer than publishes, so they pay O(log n) here while publishes and fetches stay O(1) in the
  * main ring.
  */
-class SeqHeap {
-  private readonly items: QueueEntry[] = [];
+class SeqHeap<E extends Sequenced> {
+  private readonly items: E[] = [];
 
   get size(): number {
     return this.items.length;
   }
 
-  peek(): QueueEntry | undefined {
+  peek(): E | undefined {
     return this.items[0];
   }
 
-  push(entry: QueueEntry): void {
+  push(entry: E): void {
     const items = this.items;
     let i = items.length;
     items.push(entry);
@@ -32,7 +38,7 @@ class SeqHeap {
     items[i] = entry;
   }
 
-  pop(): QueueEntry | undefined {
+  pop(): E | undefined {
     const items = this.items;
     const top = items[0];
     const last = items.pop();
@@ -53,7 +59,7 @@ class SeqHeap {
     return top;
   }
 
-  sorted(): QueueEntry[] {
+  sorted(): E[] {
     return [...this.items].sort((a, b) => a.seq - b.seq);
   }
 
@@ -83,10 +89,10 @@ class SeqHeap {
  * ready.requeue(first!); // a is ahead of b again
  * ```
  */
-export class ReadyList {
-  private readonly main = new Ring<QueueEntry>();
-  private front: SeqHeap | null = null;
-  private returns: Ring<QueueEntry> | null = null;
+export class ReadyList<E extends Sequenced = QueueEntry> {
+  private readonly main = new Ring<E>();
+  private front: SeqHeap<E> | null = null;
+  private returns: Ring<E> | null = null;
   private count = 0;
 
   /** Number of ready messages. */
@@ -95,25 +101,25 @@ export class ReadyList {
   }
 
   /** Appends a newly enqueued (or quorum tail-requeued) entry. */
-  push(entry: QueueEntry): void {
+  push(entry: E): void {
     this.main.push(entry);
     this.count++;
   }
 
   /** Classic requeue: back to the entry's original position. */
-  requeue(entry: QueueEntry): void {
-    (this.front ??= new SeqHeap()).push(entry);
+  requeue(entry: E): void {
+    (this.front ??= new SeqHeap<E>()).push(entry);
     this.count++;
   }
 
   /** Quorum requeue with a delivery limit: served before everything never delivered. */
-  pushReturn(entry: QueueEntry): void {
-    (this.returns ??= new Ring<QueueEntry>()).push(entry);
+  pushReturn(entry: E): void {
+    (this.returns ??= new Ring<E>()).push(entry);
     this.count++;
   }
 
   /** The next entry to deliver, or undefined. */
-  peek(): QueueEntry | undefined {
+  peek(): E | undefined {
     if (this.count === 0) return undefined;
     const front = this.front;
     if (front !== null && front.size > 0) return front.peek();
@@ -123,7 +129,7 @@ export class ReadyList {
   }
 
   /** Removes and returns the next entry to deliver, or undefined. */
-  shift(): QueueEntry | undefined {
+  shift(): E | undefined {
     if (this.count === 0) return undefined;
     this.count--;
     const front = this.front;
@@ -134,7 +140,7 @@ export class ReadyList {
   }
 
   /** Every ready entry in delivery order, without removing them. */
-  toArray(): QueueEntry[] {
+  toArray(): E[] {
     const out = this.front === null ? [] : this.front.sorted();
     if (this.returns !== null) out.push(...this.returns.toArray());
     out.push(...this.main.toArray());
@@ -142,7 +148,7 @@ export class ReadyList {
   }
 
   /** Removes every entry and returns them in delivery order. */
-  drain(): QueueEntry[] {
+  drain(): E[] {
     const out = this.toArray();
     this.front?.clear();
     this.returns?.clear();
@@ -152,7 +158,7 @@ export class ReadyList {
   }
 
   /** @internal For invariant checks: the never-delivered part and the requeued part. */
-  parts(): { main: QueueEntry[]; requeued: QueueEntry[]; returned: QueueEntry[] } {
+  parts(): { main: E[]; requeued: E[]; returned: E[] } {
     return {
       main: this.main.toArray(),
       requeued: this.front === null ? [] : this.front.sorted(),
