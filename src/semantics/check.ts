@@ -96,6 +96,7 @@ interface Message {
   id: string;
   sendInvoke: Operation | null;
   sendDone: Operation | null;
+  completions: Operation[];
   status: Status;
   topic: string | undefined;
   partition: number | undefined;
@@ -118,6 +119,7 @@ function message(map: Map<string, Message>, id: string): Message {
       id,
       sendInvoke: null,
       sendDone: null,
+      completions: [],
       status: "none",
       topic: undefined,
       partition: undefined,
@@ -211,16 +213,10 @@ export function check(history: History | readonly Operation[], options: CheckOpt
         const m = message(messages, v.id);
         if (op.type === "invoke") {
           if (m.sendInvoke === null) m.sendInvoke = op;
-          // An invocation never completed is an unknown outcome, until a completion says otherwise.
-          if (m.sendDone === null) m.status = "info";
-        } else if (m.sendDone === null || RANK[op.type] > RANK[m.sendDone.type as Status]) {
-          m.sendDone = op;
-          m.status = op.type;
-        }
-        if (v.topic !== undefined) m.topic = v.topic;
-        if (typeof v.partition === "number") m.partition = v.partition;
-        if (v.key !== undefined) m.key = v.key;
-        if (v.txn !== undefined) m.txn = v.txn;
+        } else m.completions.push(op);
+        if (v.topic !== undefined && m.topic === undefined) m.topic = v.topic;
+        if (typeof v.partition === "number" && m.partition === undefined) m.partition = v.partition;
+        if (v.key !== undefined && m.key === undefined) m.key = v.key;
         break;
       }
       case "txn": {
@@ -264,12 +260,34 @@ export function check(history: History | readonly Operation[], options: CheckOpt
     }
   }
 
-  // Transactions decide what a send inside them means.
+  // A message's status is its best send (a pipeline may send one id again, a producer may retry);
+  // transactions decide what a send inside them means.
+  const abortedAt = new Map<string, Operation>();
+  const effective = (op: Operation): Status => {
+    if (op.type !== "ok" || op.value.txn === undefined) return op.type as Status;
+    const outcome = txnOutcome.get(op.value.txn)?.outcome;
+    return outcome === "commit" ? "ok" : outcome === "abort" ? "fail" : "info";
+  };
   for (const m of messages.values()) {
-    if (m.txn === undefined || m.status !== "ok") continue;
-    const outcome = txnOutcome.get(m.txn)?.outcome;
-    if (outcome === "abort") m.status = "fail";
-    else if (outcome !== "commit") m.status = "info";
+    let best: Status = m.sendInvoke === null ? "none" : "info";
+    let bestOp: Operation | null = null;
+    for (const op of m.completions) {
+      const status = effective(op);
+      if (op.type === "ok" && status === "fail" && typeof op.value.offset === "number") {
+        abortedAt.set(`${op.value.topic}\u0000${op.value.partition}\u0000${op.value.offset}`, op);
+      }
+      if (bestOp === null || RANK[status] > RANK[best]) {
+        best = status;
+        bestOp = op;
+      }
+    }
+    m.status = best;
+    m.sendDone = bestOp;
+    if (bestOp !== null) {
+      m.txn = bestOp.value.txn;
+      if (typeof bestOp.value.partition === "number") m.partition = bestOp.value.partition;
+      if (bestOp.value.topic !== undefined) m.topic = bestOp.value.topic;
+    }
   }
 
   const anomalies: Anomaly[] = [];
@@ -330,17 +348,26 @@ export function check(history: History | readonly Operation[], options: CheckOpt
 
   // Aborted reads (G1a): a read_committed receive of a record whose transaction aborted.
   for (const op of receives) {
-    if (op.value.isolation !== "read_committed" || op.value.id === undefined) continue;
-    const m = messages.get(op.value.id);
-    if (m?.txn === undefined) continue;
-    const t = txnOutcome.get(m.txn);
+    const v = op.value;
+    if (v.isolation !== "read_committed" || v.id === undefined) continue;
+    const m = messages.get(v.id);
+    if (m === undefined) continue;
+    // The record read, by its coordinates; else the message when all its sends aborted.
+    let send: Operation | null | undefined =
+      typeof v.offset === "number"
+        ? abortedAt.get(`${v.topic}\u0000${v.partition}\u0000${v.offset}`)
+        : undefined;
+    if (send === undefined && m.status === "fail" && m.sendDone?.value.txn !== undefined) send = m.sendDone;
+    if (send == null) continue;
+    const txn = send.value.txn!;
+    const t = txnOutcome.get(txn);
     if (t?.outcome !== "abort") continue;
     anomalies.push({
       kind: "aborted-read",
       ids: [m.id],
       violation: true,
-      message: `${op.process} (read_committed) received ${m.id} of transaction ${m.txn}, which aborted.`,
-      evidence: evidenceOf([m.sendInvoke, m.sendDone, t.op, op]),
+      message: `${op.process} (read_committed) received ${m.id} of transaction ${txn}, which aborted.`,
+      evidence: evidenceOf([m.sendInvoke, send, t.op, op]),
     });
   }
 

@@ -183,16 +183,14 @@ export function planArbitrary(space: ResolvedSpace): fc.Arbitrary<Fault[]> {
       case "crash":
         for (const name of names) {
           const points = space.processes[name]!;
-          const atTime = fc
-            .record({ atMs: time, restartAfterMs: restart })
-            .map(
-              (r): Fault => ({
-                kind: "crash",
-                process: name,
-                atMs: r.atMs,
-                restartAfterMs: r.restartAfterMs,
-              }),
-            );
+          const atTime = fc.record({ atMs: time, restartAfterMs: restart }).map(
+            (r): Fault => ({
+              kind: "crash",
+              process: name,
+              atMs: r.atMs,
+              restartAfterMs: r.restartAfterMs,
+            }),
+          );
           if (points.length === 0) {
             arbs.push(atTime);
             continue;
