@@ -24,7 +24,12 @@ export interface ZooEntry {
 }
 
 /** Consumer settings the zoo uses: short sessions so crashed members are replaced quickly. */
-export const FAST_GROUP = { sessionTimeout: 3000, heartbeatInterval: 500, rebalanceTimeout: 6000 } as const;
+export const FAST_GROUP = {
+  sessionTimeout: 3000,
+  heartbeatInterval: 500,
+  rebalanceTimeout: 6000,
+  maxWaitTimeInMs: 500,
+} as const;
 
 /** A cluster on the scenario's simulation, its topics created, the plan's network faults installed. */
 export function logWorld(ctx: ScenarioContext, topics: readonly string[], partitions = 1) {

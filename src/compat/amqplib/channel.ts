@@ -29,6 +29,7 @@ import {
   operationFailed,
 } from "./errors.js";
 import { toConsumeMessage, toGetMessage, toReturnMessage } from "./message.js";
+import * as history from "./recording.js";
 import type { ConsumeMessage, GetMessage, Message, Options, Replies } from "./types.js";
 
 /**
@@ -418,17 +419,28 @@ export class Channel extends AmqplibEmitter {
     const args = publishArgs(options);
     refuseDirectReplyTo(args.options.replyTo, "publish");
     this.assertWritable();
+    const sim = this.model.simulation;
+    const rec = history.recording(sim);
+    let id = "";
+    if (rec) {
+      // Every recorded message has an id; one the application did not give is assigned on a copy.
+      const given = args.options.messageId;
+      id = typeof given === "string" ? given : history.assignId(sim, this.model.native.name);
+      if (typeof given !== "string") args.options = { ...args.options, messageId: id };
+    }
     // amqplib keeps one slot per publish; a missing callback is `false` (its "no callback").
     if (confirm)
       this.unconfirmed.push(typeof callback === "function" ? (callback as ConfirmCallback) : false);
     if (!this.native.closed) {
       try {
         this.native.publish(name, key, body, { ...args.options, mandatory: args.mandatory });
+        if (rec) history.published(sim, this.model.native.name, id, name, key, "ok");
       } catch (error) {
         if (!isBrokerError(error)) throw error;
+        if (rec) history.published(sim, this.model.native.name, id, name, key, "fail");
         this.failure ??= "BasicPublish";
       }
-    }
+    } else if (rec) history.published(sim, this.model.native.name, id, name, key, "fail");
     return true;
   }
 
@@ -508,6 +520,8 @@ export class Channel extends AmqplibEmitter {
     return this.rpc("BasicGet", () => {
       const name = this.expandQueue(shortString(queue, "queue", ""));
       const delivery = this.native.get(name, { noAck: !!options?.noAck });
+      if (delivery !== null && history.recording(this.model.simulation))
+        history.delivered(this.model.simulation, this.model.native.name, delivery);
       return delivery === null ? false : toGetMessage(delivery);
     });
   }
@@ -527,6 +541,8 @@ export class Channel extends AmqplibEmitter {
   ack(message: Message, allUpTo?: boolean): void {
     const tag = numberField(checkMessage(message, "ack").fields?.deliveryTag, "deliveryTag", 0);
     this.sendOnly("BasicAck", () => this.native.ack(tag, !!allUpTo));
+    if (history.recording(this.model.simulation))
+      history.settled(this.model.simulation, this.model.native.name, "ack", message, { multiple: !!allUpTo });
   }
 
   /**
@@ -555,6 +571,12 @@ export class Channel extends AmqplibEmitter {
     this.sendOnly("BasicNack", () =>
       this.native.nack(tag, !!allUpTo, requeue === undefined ? true : !!requeue),
     );
+    if (history.recording(this.model.simulation)) {
+      history.settled(this.model.simulation, this.model.native.name, "nack", message, {
+        multiple: !!allUpTo,
+        requeue: requeue === undefined ? true : !!requeue,
+      });
+    }
   }
 
   /**
@@ -580,6 +602,12 @@ export class Channel extends AmqplibEmitter {
   reject(message: Message, requeue?: boolean): void {
     const tag = numberField(checkMessage(message, "reject").fields?.deliveryTag, "deliveryTag");
     this.sendOnly("BasicReject", () => this.native.reject(tag, requeue === undefined ? true : !!requeue));
+    if (history.recording(this.model.simulation)) {
+      history.settled(this.model.simulation, this.model.native.name, "nack", message, {
+        reject: true,
+        requeue: requeue === undefined ? true : !!requeue,
+      });
+    }
   }
 
   /**
@@ -741,6 +769,8 @@ export class Channel extends AmqplibEmitter {
   /** Hands a delivery to the consumer callback (a simulation event). */
   private dispatch(delivery: Delivery, onMessage: (msg: ConsumeMessage | null) => unknown): unknown {
     if (this.state !== "open" || this.crashError !== null) return undefined;
+    if (history.recording(this.model.simulation))
+      history.delivered(this.model.simulation, this.model.native.name, delivery);
     let result: unknown;
     try {
       result = onMessage(toConsumeMessage(delivery));

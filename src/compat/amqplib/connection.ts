@@ -148,6 +148,23 @@ export class ChannelModel extends AmqplibEmitter {
   }
 
   /**
+   * brokerlab only: the client process died — the socket is gone without a goodbye. The broker
+   * closes the connection (unacked messages requeue, exclusive queues go); the dead client hears
+   * nothing.
+   *
+   * @example
+   * ```ts
+   * connection.drop();
+   * ```
+   */
+  drop(): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    this.closedText = "Connection dropped (the client process crashed)";
+    if (!this.native.closed) this.native.close();
+  }
+
+  /**
    * amqplib's `updateSecret` (OAuth token refresh): accepted; the simulation checks no secrets.
    *
    * @example
