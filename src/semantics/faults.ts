@@ -309,9 +309,12 @@ export class Faults {
   stretch(process: string, ms: number): number {
     let factor = 1;
     const now = this.sim.now - this.origin;
-    for (const f of this.plan) {
-      if (f.kind === "slow" && f.process === process && now >= f.fromMs && now < f.fromMs + f.durationMs)
+    for (let i = 0; i < this.plan.length; i++) {
+      const f = this.plan[i]!;
+      if (f.kind === "slow" && f.process === process && now >= f.fromMs && now < f.fromMs + f.durationMs) {
         factor *= f.factor;
+        if (this.requestCounts[i]!++ === 0) this.fire(f);
+      }
     }
     return ms * factor;
   }
