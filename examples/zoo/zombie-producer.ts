@@ -57,7 +57,9 @@ function scenario(perPartitionId: boolean) {
     const reader = kafka("reader").consumer({ groupId: "reader", ...FAST_GROUP });
     await reader.subscribe({ topic: "totals", fromBeginning: true });
     await reader.run({
-      eachMessage: async ({ message }) => ctx.history.effect("reader", "deliver-total", idOf(message)),
+      eachMessage: async ({ message }) => {
+        ctx.history.effect("reader", "deliver-total", idOf(message));
+      },
     });
     await produceInput(kafka, "orders", 4);
     await ctx.sim.sleep(60_000);
