@@ -65,13 +65,23 @@ export class BasicChannel<M extends QueueMessage = QueueMessage> implements Queu
   private nextConsumer = 0;
   private closedFlag = false;
 
+  /**
+   * What a drop does with unacked deliveries: `"requeue"` (AMQP's rule on socket loss) or
+   * `"keep-in-flight"` (Redis/SQS: they stay unacked until the queue's visibility timeout).
+   */
+  readonly onDrop: "requeue" | "keep-in-flight";
+
   /** Opens a channel named `id`. */
-  constructor(sim: Simulation, id: string) {
+  constructor(sim: Simulation, id: string, options: { onDrop?: "requeue" | "keep-in-flight" } = {}) {
     if (typeof id !== "string" || id.length === 0) {
       throw new InvalidArgumentError(`BasicChannel: id must be a non-empty string, got ${String(id)}.`);
     }
+    checkOptions(options, ["onDrop"], "BasicChannel");
+    const onDrop = options.onDrop ?? "requeue";
+    checkOneOf(onDrop, ["requeue", "keep-in-flight"], "onDrop", "BasicChannel");
     this.sim = sim;
     this.id = id;
+    this.onDrop = onDrop;
   }
 
   /** True once closed or dropped. */
@@ -249,12 +259,22 @@ export class BasicChannel<M extends QueueMessage = QueueMessage> implements Queu
   }
 
   /**
-   * The client vanished without goodbye (its process crashed): as {@link close}, which is what a
-   * broker does on socket loss. The kernel calls this for clients a crashed process owned.
+   * The client vanished without goodbye (its process crashed): consumers stop; unacked messages
+   * return at once (`onDrop: "requeue"`, what a broker does on socket loss) or stay in flight until
+   * their visibility timeout (`"keep-in-flight"`). The kernel calls this for clients a crashed
+   * process owned.
    */
   drop(): void {
     if (this.closedFlag) return;
     this.closedFlag = true;
+    if (this.onDrop === "keep-in-flight") {
+      for (const consumer of this.consumers.values()) {
+        consumer.cancelled = true;
+        consumer.queue.removeConsumer(consumer);
+      }
+      this.consumers.clear();
+      return;
+    }
     for (const consumer of this.consumers.values()) {
       consumer.cancelled = true;
       consumer.queue.removeConsumer(consumer);
