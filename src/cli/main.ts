@@ -9,6 +9,7 @@
 import { parseArgs } from "node:util";
 import { formatExactlyOnceReport, runExactlyOncePipelineReport } from "./demo-exactly-once.js";
 import { formatKernelDemo, runKernelDemo } from "./demo-kernel.js";
+import { formatPaymentDemo, runPaymentDemo } from "./demo-payment.js";
 
 const USAGE = `usage: brokerlab <command> [options]
 
@@ -59,7 +60,13 @@ async function main(argv: string[]): Promise<number> {
   );
   const exactlyOnce = await runExactlyOncePipelineReport(seed);
   process.stdout.write(`${formatExactlyOnceReport(exactlyOnce)}\n`);
-  return again.traceHash === report.traceHash && exactlyOnce.ok ? 0 : 1;
+  process.stdout.write(
+    "\n3. Find the bug in my consumer: the course's payment handler, explored under crashes\n\n",
+  );
+  const payment = await runPaymentDemo(seed);
+  process.stdout.write(`${formatPaymentDemo(payment)}\n`);
+  const paymentAsExpected = !payment.course.ok && payment.fixed.ok;
+  return again.traceHash === report.traceHash && exactlyOnce.ok && paymentAsExpected ? 0 : 1;
 }
 
 main(process.argv.slice(2)).then(
