@@ -57,16 +57,27 @@ interface Held {
   readonly incarnation: number;
 }
 
-function onEta(held: Held): void {
-  if (held.worker.incarnation === held.incarnation) held.worker.arrived(held.delivery, true);
+// These kernel events return the pool's promise when they start a task: p-queue frees its slots
+// in promise continuations, and a returned promise makes the kernel let those run before virtual
+// time moves.
+
+function onEta(held: Held): Promise<unknown> | undefined {
+  if (held.worker.incarnation !== held.incarnation) return undefined;
+  return held.worker.arrived(held.delivery, true);
 }
 
-function onBucketRefill(held: { worker: Worker; task: Task; incarnation: number }): void {
-  if (held.worker.incarnation === held.incarnation) held.worker.drainRateLimited(held.task);
+function onBucketRefill(held: {
+  worker: Worker;
+  task: Task;
+  incarnation: number;
+}): Promise<unknown> | undefined {
+  if (held.worker.incarnation !== held.incarnation) return undefined;
+  return held.worker.drainRateLimited(held.task);
 }
 
-function onLimiterReset(held: Held): void {
-  if (held.worker.incarnation === held.incarnation) held.worker.admit(held.delivery);
+function onLimiterReset(held: Held): Promise<unknown> | undefined {
+  if (held.worker.incarnation !== held.incarnation) return undefined;
+  return held.worker.admit(held.delivery);
 }
 
 function onSoftLimit(running: Running): void {
@@ -186,7 +197,7 @@ export class Worker {
     ctx.own({ drop: () => this.died(incarnation) });
     ctx.own(channel);
     const prefetch = this.prefetchMultiplier * this.concurrency;
-    const handler = (delivery: TaskDelivery) => this.arrived(delivery, false);
+    const handler = (delivery: TaskDelivery): unknown => this.arrived(delivery, false);
     for (const queue of this.queues) channel.consume(app.queue(queue), handler, { prefetch });
     app.log(
       `worker ${this.name}: ready (concurrency ${this.concurrency}, prefetch ${prefetch || "unlimited"})`,
@@ -203,7 +214,7 @@ export class Worker {
   }
 
   /** @internal A message arrived (or its ETA came). */
-  arrived(delivery: TaskDelivery, etaReached: boolean): void {
+  arrived(delivery: TaskDelivery, etaReached: boolean): Promise<unknown> | undefined {
     const app = this.app;
     const request = delivery.content;
     if (!etaReached) app.taskReceived(this.name, delivery);
@@ -212,29 +223,29 @@ export class Worker {
       app.log(`Discarding revoked task: ${request.task}[${request.id}] (expired)`);
       app.taskRevoked(this.name, request, new TaskRevokedError(request.id, "expired"));
       this.ackDelivery(delivery, request.task, request.id);
-      return;
+      return undefined;
     }
     if (request.eta !== null && request.eta > now) {
       this.sim.schedule(request.eta, onEta, { worker: this, delivery, incarnation: this.incarnation });
-      return;
+      return undefined;
     }
-    this.admit(delivery);
+    return this.admit(delivery);
   }
 
   /** @internal Rate limits, then the pool. */
-  admit(delivery: TaskDelivery): void {
+  admit(delivery: TaskDelivery): Promise<unknown> | undefined {
     const task = this.app.taskNamed(delivery.content.task);
     if (task.options.rate !== null) {
       const waiting = this.rateLimited.get(task);
       if (waiting !== undefined && waiting.length > 0) {
         waiting.push(delivery);
-        return;
+        return undefined;
       }
       const bucket = this.bucketFor(task);
       if (!bucket.tryTake()) {
         this.rateLimited.set(task, [delivery]);
         this.armBucket(task, bucket);
-        return;
+        return undefined;
       }
     }
     const limiter = this.app.limiterFor(delivery.content.queue);
@@ -244,9 +255,9 @@ export class Worker {
         delivery,
         incarnation: this.incarnation,
       });
-      return;
+      return undefined;
     }
-    this.toPool(delivery, task);
+    return this.toPool(delivery, task);
   }
 
   private bucketFor(task: Task): TokenBucket {
@@ -264,19 +275,21 @@ export class Worker {
   }
 
   /** @internal Releases rate-limited tasks as tokens come back, head first. */
-  drainRateLimited(task: Task): void {
+  drainRateLimited(task: Task): Promise<unknown> | undefined {
     const waiting = this.rateLimited.get(task);
-    if (waiting === undefined) return;
+    if (waiting === undefined) return undefined;
     const bucket = this.bucketFor(task);
-    while (waiting.length > 0 && bucket.tryTake()) this.toPool(waiting.shift()!, task);
+    let started: Promise<unknown> | undefined;
+    while (waiting.length > 0 && bucket.tryTake()) started = this.toPool(waiting.shift()!, task);
     if (waiting.length > 0) this.armBucket(task, bucket);
+    return started;
   }
 
-  private toPool(delivery: TaskDelivery, task: Task): void {
+  private toPool(delivery: TaskDelivery, task: Task): Promise<unknown> | undefined {
     const pool = this.pool;
-    if (pool === null) return;
+    if (pool === null) return undefined;
     const incarnation = this.incarnation;
-    void pool.add(() => this.run(delivery, task, incarnation) ?? DONE);
+    return pool.add(() => this.run(delivery, task, incarnation) ?? DONE);
   }
 
   private run(delivery: TaskDelivery, task: Task, incarnation: number): Promise<void> | undefined {
