@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import { formatExactlyOnceReport, runExactlyOncePipelineReport } from "./demo-exactly-once.js";
 import { formatKernelDemo, runKernelDemo } from "./demo-kernel.js";
 import { formatPaymentDemo, runPaymentDemo } from "./demo-payment.js";
+import { runTasksDemo } from "./demo-tasks.js";
 
 const USAGE = `usage: brokerlab <command> [options]
 
@@ -65,8 +66,15 @@ async function main(argv: string[]): Promise<number> {
   );
   const payment = await runPaymentDemo(seed);
   process.stdout.write(`${formatPaymentDemo(payment)}\n`);
+  process.stdout.write(
+    "\n4. Celery-style tasks: the video pipeline (retries with backoff, a dead-letter queue, a worker crash)\n\n",
+  );
+  const video = await runTasksDemo(seed, (line) => process.stdout.write(`${line}\n`));
+  const videoAsExpected = video.dead.length === 1 && video.early === "STARTED" && video.late === "SUCCESS";
   const paymentAsExpected = !payment.course.ok && payment.fixed.ok;
-  return again.traceHash === report.traceHash && exactlyOnce.ok && paymentAsExpected ? 0 : 1;
+  return again.traceHash === report.traceHash && exactlyOnce.ok && paymentAsExpected && videoAsExpected
+    ? 0
+    : 1;
 }
 
 main(process.argv.slice(2)).then(
