@@ -420,6 +420,7 @@ function checkOrder(
     if (op.f !== "send" || op.value.id === undefined) continue;
     const m = messages.get(op.value.id)!;
     if (m.count === 0 || m.status === "fail" || m.status === "none") continue;
+    if (op !== m.sendInvoke && op !== m.sendDone) continue;
     const g = groupOf(m, op.process);
     if (g === null) continue;
     let group = groups.get(g);
@@ -427,10 +428,10 @@ function checkOrder(
       group = { maxFirst: -1, witness: null };
       groups.set(g, group);
     }
-    if (op.type === "invoke" && op === m.sendInvoke) {
+    if (op === m.sendInvoke) {
       m.threshold = group.maxFirst;
       m.witness = group.witness;
-    } else if (op.type === "ok" && op === m.sendDone) {
+    } else if (op.type === "ok") {
       const first = m.processed[0]!.index;
       if (first > group.maxFirst) {
         group.maxFirst = first;
@@ -460,30 +461,42 @@ function checkPolls(
   violation: boolean,
   anomalies: Anomaly[],
 ): void {
-  const visible = new Map<string, Set<number>>();
-  const see = (topic: string, partition: number, offset: number) => {
-    const k = `${topic}\u0000${partition}`;
-    let s = visible.get(k);
-    if (s === undefined) visible.set(k, (s = new Set()));
-    s.add(offset);
+  // (topic, partition) → a small slot number, so the hot loop indexes arrays instead of joining strings.
+  const slotsByTopic = new Map<string, Map<number, number>>();
+  const visible: Set<number>[] = [];
+  const slotOf = (topic: string, partition: number): number => {
+    let byPartition = slotsByTopic.get(topic);
+    if (byPartition === undefined) slotsByTopic.set(topic, (byPartition = new Map()));
+    let slot = byPartition.get(partition);
+    if (slot === undefined) {
+      slot = visible.length;
+      byPartition.set(partition, slot);
+      visible.push(new Set());
+    }
+    return slot;
   };
   for (const m of messages.values())
     if (m.status === "ok" && m.sendDone !== null && m.topic !== undefined && m.partition !== undefined) {
       const o = m.sendDone.value.offset;
-      if (typeof o === "number") see(m.topic, m.partition, o);
+      if (typeof o === "number") visible[slotOf(m.topic, m.partition)]!.add(o);
     }
-  for (const op of events)
-    if (op.f === "receive") see(op.value.topic!, op.value.partition!, op.value.offset!);
-  const sorted = new Map<string, number[]>();
-  const anyBetween = (k: string, low: number, high: number): number | null => {
-    const set = visible.get(k);
-    if (set === undefined) return null;
+  const slots = new Int32Array(events.length);
+  for (let i = 0; i < events.length; i++) {
+    const op = events[i]!;
+    if (op.f !== "receive") continue;
+    const slot = slotOf(op.value.topic!, op.value.partition!);
+    slots[i] = slot;
+    visible[slot]!.add(op.value.offset!);
+  }
+  const sorted: (number[] | undefined)[] = [];
+  const anyBetween = (slot: number, low: number, high: number): number | null => {
+    const set = visible[slot]!;
     if (high - low <= 256) {
       for (let o = low + 1; o < high; o++) if (set.has(o)) return o;
       return null;
     }
-    let arr = sorted.get(k);
-    if (arr === undefined) sorted.set(k, (arr = [...set].sort((a, b) => a - b)));
+    let arr = sorted[slot];
+    if (arr === undefined) sorted[slot] = arr = [...set].sort((a, b) => a - b);
     let lo = 0;
     let hi = arr.length;
     while (lo < hi) {
@@ -493,35 +506,39 @@ function checkPolls(
     }
     return lo < arr.length && arr[lo]! < high ? arr[lo]! : null;
   };
-  const last = new Map<string, Map<string, Operation>>();
-  for (const op of events) {
+  const last = new Map<string, (Operation | undefined)[]>();
+  const idsOf = (a: Operation, b: Operation) =>
+    [a.value.id, b.value.id].filter((x): x is string => x !== undefined);
+  for (let i = 0; i < events.length; i++) {
+    const op = events[i]!;
     if (op.f !== "receive") {
       last.delete(op.process);
       continue;
     }
-    const { topic, partition, offset } = op.value as { topic: string; partition: number; offset: number };
-    const k = `${topic}\u0000${partition}`;
+    const slot = slots[i]!;
+    const offset = op.value.offset!;
     let mine = last.get(op.process);
-    if (mine === undefined) last.set(op.process, (mine = new Map()));
-    const prev = mine.get(k);
-    mine.set(k, op);
+    if (mine === undefined) last.set(op.process, (mine = []));
+    const prev = mine[slot];
+    mine[slot] = op;
     if (prev === undefined) continue;
     const before = prev.value.offset as number;
-    const ids = [prev.value.id, op.value.id].filter((x): x is string => x !== undefined);
+    if (offset === before + 1) continue;
+    const { topic, partition } = op.value;
     if (offset <= before) {
       anomalies.push({
         kind: "nonmonotonic-poll",
-        ids,
+        ids: idsOf(prev, op),
         violation,
         message: `${op.process} received ${topic}/${partition} offset ${offset} after offset ${before}, with no rebalance, seek or restart between.`,
         evidence: [prev, op],
       });
     } else {
-      const skipped = anyBetween(k, before, offset);
+      const skipped = anyBetween(slot, before, offset);
       if (skipped !== null) {
         anomalies.push({
           kind: "poll-skip",
-          ids,
+          ids: idsOf(prev, op),
           violation,
           message: `${op.process} jumped from ${topic}/${partition} offset ${before} to ${offset}, over visible offset ${skipped}.`,
           evidence: [prev, op],

@@ -7,7 +7,7 @@ import { type CheckOptions, type CheckResult, check, type Guarantee } from "./ch
 import { describeFault, type FaultPlan, validateFaultPlan } from "./fault-plan.js";
 import { type FaultSpace, planArbitrary, resolveSpace, targetsOf } from "./fault-space.js";
 import { Faults, type FiredFault } from "./faults.js";
-import { type History, recordHistory } from "./history.js";
+import { History, recordHistory } from "./history.js";
 import { historyToMermaid } from "./mermaid.js";
 import type { Operation } from "./operation.js";
 import { renderTimeline } from "./render.js";
@@ -172,7 +172,14 @@ export async function runScenario(
   scenario: Scenario,
   seed: number,
   plan: FaultPlan,
-  options: { expect?: Expectation; maxVirtualMs?: number; trace?: boolean; space?: FaultSpace } = {},
+  options: {
+    expect?: Expectation;
+    maxVirtualMs?: number;
+    trace?: boolean;
+    space?: FaultSpace;
+    /** false: the models and facades record nothing (a bare run, for overhead measurements). */
+    record?: boolean;
+  } = {},
 ): Promise<RunOutcome> {
   checkFunction(scenario, "scenario", "runScenario");
   const checker = checkerOf(options.expect);
@@ -186,6 +193,7 @@ export async function runScenario(
     options.maxVirtualMs ?? 600_000,
     options.trace ?? false,
     space,
+    options.record ?? true,
   );
 }
 
@@ -197,10 +205,11 @@ async function runValidated(
   maxVirtualMs: number,
   trace: boolean,
   space: ReturnType<typeof resolveSpace> | undefined,
+  record = true,
 ): Promise<RunOutcome> {
   const sim = new Simulation({ seed, start: 0 });
   const recorder = trace ? sim.trace({ keepEntries: false }) : null;
-  const history = recordHistory(sim);
+  const history = record ? recordHistory(sim) : new History(() => sim.now - sim.start);
   const faults = new Faults(sim, plan, { targets: space === undefined ? undefined : targetsOf(space) });
   const run = (async () => scenario({ sim, history, faults }))();
   const failure = await drive(sim, run, sim.now + maxVirtualMs);
