@@ -162,7 +162,7 @@ describe("check: each anomaly kind, with a history that has it and one that almo
     expect(check(almost.ops, { ordering: "per-partition" }).valid).toBe(true);
   });
 
-  const at = (id: string, offset: number) => ({ topic: "t", partition: 0, offset });
+  const at = (_id: string, offset: number) => ({ topic: "t", partition: 0, offset });
 
   it("nonmonotonic-poll: a consumer goes back in offset; excused across a rebalance, seek or restart", () => {
     const has = builder()
