@@ -70,7 +70,7 @@ export class AutoRunner {
     // With only repeating timers left, run no further than the idle horizon before parking.
     const limit = this.sim.workCount > 0 ? Number.POSITIVE_INFINITY : this.lastWorkAt + this.sim.autoIdleMs;
     this.sim.driveSlice(limit, EVENTS_PER_SLICE).then(
-      () => this.afterSlice(),
+      (stop) => this.afterSlice(stop),
       (error: unknown) => {
         this.stop();
         // Nobody awaits the runner: surface the failure as the host's unhandled error.
@@ -81,8 +81,15 @@ export class AutoRunner {
     );
   };
 
-  private afterSlice(): void {
+  private afterSlice(stop: string): void {
     if (this.stopped) return;
+    if (this.sim.workCount === 0 && (stop === "limit" || stop === "idle")) {
+      // Only repeating timers are left and the next one lies beyond the idle horizon (or nothing is
+      // left at all): park. Looking again would find the same horizon and spin the host.
+      this.lastWorkAt = this.sim.now;
+      this.parked = true;
+      return;
+    }
     if (this.sim.workCount > 0) {
       this.lastWorkAt = this.sim.now;
     } else if (this.sim.now - this.lastWorkAt >= this.sim.autoIdleMs) {

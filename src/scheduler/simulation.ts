@@ -1,6 +1,6 @@
 import { AutoRunner } from "./auto-runner.js";
 import { CronSchedule, type CronScheduleOptions } from "./cron-schedule.js";
-import { BrokerlabError, InvalidArgumentError, InvalidStateError } from "./errors.js";
+import { BrokerlabError, InvalidArgumentError, InvalidStateError, invariant } from "./errors.js";
 import { EventBus } from "./event-bus.js";
 import { RandomSource } from "./random.js";
 import { RealtimeRunner } from "./realtime-runner.js";
@@ -357,6 +357,7 @@ export class Simulation {
    */
   schedule<A>(time: number, fn: (arg: A) => unknown, arg?: A): TimerId {
     if (!(time >= this.nowMs) || !Number.isFinite(time)) this.refuseTime(time, "schedule");
+    if (typeof fn !== "function") checkFunction(fn, "fn", "Simulation.schedule");
     return this.push(time, fn as TimerCallback, arg, 0);
   }
 
@@ -365,6 +366,7 @@ export class Simulation {
    * schedule: no id, not cancellable (use `schedule(sim.now, …)` for a cancellable one).
    */
   defer<A>(fn: (arg: A) => unknown, arg?: A): void {
+    if (typeof fn !== "function") checkFunction(fn, "fn", "Simulation.defer");
     this.queue.pushNow(this.nowMs, ++this.seq, fn as TimerCallback, arg);
     if (this.wakeHook !== null) this.wakeHook(false);
   }
@@ -519,8 +521,7 @@ export class Simulation {
     checkFinite(time, "time", "Simulation.runUntil");
     if (time < this.nowMs) this.refuseTime(time, "runUntil");
     this.assertManual("runUntil");
-    await this.driveLoop(time, false, Number.POSITIVE_INFINITY, false);
-    this.nowMs = time;
+    await this.driveLoop(time, false, Number.POSITIVE_INFINITY, false, true);
   }
 
   /** Runs for `durationMs` of virtual time; afterwards `now` is exactly the old `now + durationMs`. */
@@ -604,6 +605,11 @@ export class Simulation {
 
   private fire(): void {
     const queue = this.queue;
+    // The clock never goes backwards: an event due before `now` means a scheduling entry let a
+    // time in the past through.
+    if (queue.firedTime < this.nowMs) {
+      invariant(false, `event due at ${queue.firedTime} fired at virtual time ${this.nowMs}`);
+    }
     this.nowMs = queue.firedTime;
     const fn = queue.firedFn as (arg: unknown) => unknown;
     const arg = queue.firedArg;
@@ -628,43 +634,62 @@ export class Simulation {
     untilIdle: boolean,
     maxEvents: number,
     yieldOnAsync: boolean,
+    advanceClock = false,
   ): Promise<DriveStop> {
     this.assertNotDriving(untilIdle ? "run" : "runUntil");
     this.driving = true;
+    try {
+      return await this.driveEvents(limit, untilIdle, maxEvents, yieldOnAsync, advanceClock);
+    } finally {
+      this.driving = false;
+    }
+  }
+
+  private async driveEvents(
+    limit: number,
+    untilIdle: boolean,
+    maxEvents: number,
+    yieldOnAsync: boolean,
+    advanceClock: boolean,
+  ): Promise<DriveStop> {
     const queue = this.queue;
     const guard = this.maxEventsPerRun;
     let executed = 0;
-    try {
-      for (;;) {
-        this.throwAsyncErrors();
-        const next = queue.peekTime();
-        // Promise continuations are part of the event that resumed them: let them finish before
-        // the next event runs, as a real event loop drains microtasks between macrotasks.
-        if (this.asyncDirty) {
-          if (yieldOnAsync) {
-            this.asyncDirty = false;
-            return "yield";
-          }
-          await this.settle();
-          continue;
+    for (;;) {
+      this.throwAsyncErrors();
+      const next = queue.peekTime();
+      // Promise continuations are part of the event that resumed them: let them finish before
+      // the next event runs, as a real event loop drains microtasks between macrotasks.
+      if (this.asyncDirty) {
+        if (yieldOnAsync) {
+          this.asyncDirty = false;
+          return "yield";
         }
-        if (untilIdle && queue.foreground === 0) return "idle";
-        if (next > limit) return next === Number.POSITIVE_INFINITY ? "idle" : "limit";
-        if (executed >= maxEvents) return "budget";
-        // Run a burst of synchronous events without re-checking the async state between them;
-        // an async handler sets asyncDirty, which ends the burst.
-        const stopAt = Math.min(guard, maxEvents);
-        while (queue.popInto(limit)) {
-          this.fire();
-          if (++executed >= stopAt) {
-            if (executed >= guard) await this.runaway(limit);
-            break;
-          }
-          if (this.asyncDirty || (untilIdle && queue.foreground === 0)) break;
-        }
+        await this.settle();
+        continue;
       }
-    } finally {
-      this.driving = false;
+      if (untilIdle && queue.foreground === 0) return "idle";
+      // An empty queue ends every drive, also one whose limit is +Infinity (the auto runner's):
+      // `Infinity > Infinity` is false, and the loop would spin without ever firing an event.
+      if (next > limit || next === Number.POSITIVE_INFINITY) {
+        // Move the clock in the same synchronous stretch that found nothing left before `limit`:
+        // a promise callback that runs while the caller resumes must see the new time, or what it
+        // schedules would lie in the past.
+        if (advanceClock && limit > this.nowMs) this.nowMs = limit;
+        return next === Number.POSITIVE_INFINITY ? "idle" : "limit";
+      }
+      if (executed >= maxEvents) return "budget";
+      // Run a burst of synchronous events without re-checking the async state between them;
+      // an async handler sets asyncDirty, which ends the burst.
+      const stopAt = Math.min(guard, maxEvents);
+      while (queue.popInto(limit)) {
+        this.fire();
+        if (++executed >= stopAt) {
+          if (executed >= guard) await this.runaway(limit);
+          break;
+        }
+        if (this.asyncDirty || (untilIdle && queue.foreground === 0)) break;
+      }
     }
   }
 
