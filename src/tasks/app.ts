@@ -154,6 +154,8 @@ export class TaskApp {
   private nextMessage = 0;
   private workerCount = 0;
   private readonly startMs: number;
+  private stampMs = Number.NaN;
+  private stamp = "";
 
   constructor(sim: Simulation, options: TaskAppOptions = {}) {
     const where = "tasks";
@@ -295,7 +297,13 @@ export class TaskApp {
 
   /** Writes one worker-log line stamped with virtual time. */
   log(text: string): void {
-    const line = `${logTime(this.sim.now, this.startMs)} ${text}`;
+    // Many lines share one virtual instant (a burst of tasks at the same ms): format it once.
+    const now = this.sim.now;
+    if (now !== this.stampMs) {
+      this.stampMs = now;
+      this.stamp = logTime(now, this.startMs);
+    }
+    const line = `${this.stamp} ${text}`;
     this.logLines.push(line);
     this.sink?.(line);
   }
@@ -449,8 +457,13 @@ export class TaskApp {
 
   private newId(): string {
     const r = this.ids;
-    const hex = (n: number) => r.int(0, 0xffffffff).toString(16).padStart(8, "0").slice(0, n);
-    return `${hex(8)}-${hex(4)}-4${hex(3)}-${hex(4)}-${hex(8)}${hex(4)}`;
+    const a = hex32(r.int(0, 0xffffffff));
+    const b = hex32(r.int(0, 0xffffffff));
+    const c = hex32(r.int(0, 0xffffffff));
+    const d = hex32(r.int(0, 0xffffffff));
+    const e = hex32(r.int(0, 0xffffffff));
+    const f = hex32(r.int(0, 0xffffffff));
+    return `${a}-${b.slice(0, 4)}-4${c.slice(0, 3)}-${d.slice(0, 4)}-${e}${f.slice(0, 4)}`;
   }
 
   private publish(request: TaskRequest): void {
@@ -726,4 +739,12 @@ function signatures(value: Signature | readonly Signature[] | undefined, where: 
   const list = Array.isArray(value) ? value : [value];
   for (const sig of list) checkSignature(sig, where);
   return [...list];
+}
+
+/** Two lowercase hex digits per byte value: task ids are formatted by table, not toString(16). */
+const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+/** An unsigned 32-bit number as eight hex digits (what `n.toString(16).padStart(8, "0")` gives). */
+function hex32(n: number): string {
+  return HEX_BYTE[n >>> 24]! + HEX_BYTE[(n >>> 16) & 255]! + HEX_BYTE[(n >>> 8) & 255]! + HEX_BYTE[n & 255]!;
 }

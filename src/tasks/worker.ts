@@ -289,6 +289,14 @@ export class Worker {
     const pool = this.pool;
     if (pool === null) return undefined;
     const incarnation = this.incarnation;
+    // A free slot and nobody queued ahead: start now, outside p-queue. A synchronous task ends
+    // inside this call and never holds a slot, so the event stays synchronous (no promise, no
+    // macrotask boundary per task); an async one is handed to the pool, which counts it in the
+    // free slot at once (p-queue starts work synchronously in add), so concurrency stays bounded.
+    if (pool.size === 0 && pool.pending < this.concurrency) {
+      const started = this.run(delivery, task, incarnation);
+      return started === undefined ? undefined : pool.add(() => started);
+    }
     return pool.add(() => this.run(delivery, task, incarnation) ?? DONE);
   }
 
