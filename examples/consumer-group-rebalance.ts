@@ -11,6 +11,7 @@ import { LogCluster, Simulation } from "../src/index.js";
 /** Runs the scenario and returns the lag samples; `print` echoes them as a table. */
 export async function rebalanceLag(print = false) {
   const sim = new Simulation({ seed: 7 }); // manual: this script moves the clock
+  const elapsedMs = () => sim.now - sim.start;
   const cluster = new LogCluster(sim, KAFKAJS_CLUSTER_DEFAULTS);
   const kafka = new Kafka({
     clientId: "clicks-app",
@@ -45,20 +46,20 @@ export async function rebalanceLag(print = false) {
       consumer.events.GROUP_JOIN,
       ({ payload }: { payload: { memberAssignment: Record<string, number[]> } }) =>
         events.push(
-          `${(sim.now / 1000).toFixed(1)}s ${name} joined: partitions ${payload.memberAssignment.clicks?.join(",")}`,
+          `${(elapsedMs() / 1000).toFixed(1)}s ${name} joined: partitions ${payload.memberAssignment.clicks?.join(",")}`,
         ),
     );
     consumer.on(consumer.events.REBALANCING, () =>
-      events.push(`${(sim.now / 1000).toFixed(1)}s ${name} rebalancing`),
+      events.push(`${(elapsedMs() / 1000).toFixed(1)}s ${name} rebalancing`),
     );
     await consumer.connect();
     await consumer.subscribe({ topics: ["clicks"], fromBeginning: true });
     consumer.run({
       autoCommitInterval: 500,
       eachMessage: async () => {
-        if (!hung && sim.now >= hangAt) {
+        if (!hung && elapsedMs() >= hangAt) {
           hung = true;
-          events.push(`${(sim.now / 1000).toFixed(1)}s ${name} hangs for 30 s in a slow call`);
+          events.push(`${(elapsedMs() / 1000).toFixed(1)}s ${name} hangs for 30 s in a slow call`);
           await sim.sleep(30_000); // no heartbeats meanwhile: kafkajs heartbeats between messages
         } else await sim.sleep(8);
       },

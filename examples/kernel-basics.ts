@@ -12,7 +12,7 @@ for (let order = 1; order <= 3; order++) {
   sim.after(order * 400, async () => {
     sim.record("received", { order });
     await sim.sleep(service.exponential(500)); // virtual time: returns instantly
-    sim.record("shipped", { order, at: Math.round(sim.now) });
+    sim.record("shipped", { order, at: Math.round(sim.now - sim.start) });
   });
 }
 

@@ -2,6 +2,19 @@ import { AutoRunner } from "./auto-runner.js";
 import { CronSchedule, type CronScheduleOptions } from "./cron-schedule.js";
 import { BrokerlabError, InvalidArgumentError, InvalidStateError, invariant } from "./errors.js";
 import { EventBus } from "./event-bus.js";
+import { RepeatingHandle, TimerHandle } from "./handles.js";
+import { hostPendingWork, macrotaskBoundary, wallClockMs, wallDelay, wallElapsedMs } from "./host-runner.js";
+import {
+  type CrashHook,
+  checkDroppable,
+  checkSpawn,
+  type Droppable,
+  type Incarnation,
+  type ProcessContext,
+  type ProcessKernel,
+  SimProcess,
+  type SpawnOptions,
+} from "./process.js";
 import { RandomSource } from "./random.js";
 import { RealtimeRunner } from "./realtime-runner.js";
 import { BACKGROUND, INTERNAL, type TimerCallback, type TimerId, TimerQueue } from "./timer-queue.js";
@@ -30,8 +43,12 @@ export type DriveMode = "manual" | "auto" | "realtime";
 export interface SimulationOptions {
   /** Seed of every random choice. Same seed + same program ⇒ same trace. Default 1. */
   seed?: number | string;
-  /** Virtual time at the start, in epoch milliseconds. Default 0 (1970-01-01T00:00:00Z). */
-  start?: number;
+  /**
+   * Virtual time at the start, in epoch milliseconds, or `"wall"` for the wall clock at creation
+   * (demos). Default 1 735 689 600 000 = 2025-01-01T00:00:00Z: a fixed, realistic instant, so
+   * timestamps in records, events and logs look plausible and stay deterministic.
+   */
+  start?: number | "wall";
   /** Drive mode. Default `"manual"`. */
   drive?: DriveMode;
   /** Realtime mode only: virtual milliseconds per wall-clock millisecond. Default 1. */
@@ -39,11 +56,16 @@ export interface SimulationOptions {
   /** Runaway guard: most events one `run`/`runUntil`/`runFor` call may execute. Default 50 000 000. */
   maxEventsPerRun?: number;
   /**
-   * Microtask turns without progress after which pending async handlers count as settled, before
-   * virtual time moves. Default 16: enough for a handler to resume through several layers of
-   * `await` before its next call into the simulation.
+   * Manual mode: wall-clock milliseconds `run()` / `until()` wait for async work that is waiting on
+   * something outside the simulation (a real timer, real I/O) when nothing inside it is left to do,
+   * before failing with a `FOREIGN_WAIT` error that names what is pending. Default 2000.
    */
-  settleTurns?: number;
+  foreignWaitMs?: number;
+  /**
+   * Extra macrotask turns granted to async code that made no visible progress in the last turn
+   * (a chain of real `setImmediate` hops) before virtual time moves. Default 4.
+   */
+  foreignTurns?: number;
   /**
    * Auto mode only: virtual milliseconds the runner keeps firing periodic timers (heartbeats, beat
    * schedules) with no other work pending before it parks until new work is scheduled.
@@ -69,17 +91,39 @@ export interface CronOptions extends CronScheduleOptions, TimerOptions {}
 
 const DEFAULTS = {
   seed: 1,
-  start: 0,
+  start: 1_735_689_600_000,
   maxEventsPerRun: 50_000_000,
-  settleTurns: 16,
+  foreignWaitMs: 2000,
+  foreignTurns: 4,
   autoIdleMs: 600_000,
   speed: 1,
 };
 
 const RUNAWAY_SAMPLE = 1000;
+/** Turns the host must show no outside work in flight before a drive stops waiting for it. */
+const IDLE_HOST_TURNS = 3;
 
 /** Entry flag: the argument is a {@link LabeledCallback}. */
 const LABELED = 4;
+/** Entry flag: the argument is an {@link OwnedCall}: it runs as its process, or never if that died. */
+const OWNED = 8;
+
+/** A callback armed by a process's code: it runs with that process current. */
+class OwnedCall {
+  readonly token: Incarnation;
+  readonly fn: (arg: unknown) => unknown;
+  readonly arg: unknown;
+  readonly label: string;
+  /** True for a sleep's wake-up: counted in the simulation's pending waits. */
+  readonly wait: boolean;
+  constructor(token: Incarnation, fn: (arg: unknown) => unknown, arg: unknown, label: string, wait: boolean) {
+    this.token = token;
+    this.fn = fn;
+    this.arg = arg;
+    this.label = label;
+    this.wait = wait;
+  }
+}
 
 interface LabeledCallback {
   fn: () => unknown;
@@ -91,126 +135,50 @@ function invokeLabeled(entry: LabeledCallback): unknown {
 }
 
 /** What the drive loop stopped on. */
-type DriveStop = "limit" | "idle" | "yield" | "budget";
+type DriveStop = "limit" | "idle" | "budget" | "done";
 
-/**
- * A handle to a one-shot timer.
- *
- * @example
- * ```ts
- * const timeout = sim.after(30_000, () => expire());
- * timeout.cancel();
- * ```
- */
-export class TimerHandle {
-  /** Virtual time the callback is due. */
-  readonly time: number;
-  /** Diagnostic name. */
-  readonly label: string;
-  private readonly sim: Simulation;
-  private readonly id: TimerId;
-
-  /** @internal */
-  constructor(sim: Simulation, id: TimerId, time: number, label: string) {
-    this.sim = sim;
-    this.id = id;
-    this.time = time;
-    this.label = label;
-  }
-
-  /** True until the timer fires or is cancelled. */
-  get pending(): boolean {
-    return this.sim.isPending(this.id);
-  }
-
-  /** Cancels the timer. Returns false if it already fired or was cancelled. */
-  cancel(): boolean {
-    return this.sim.cancel(this.id);
-  }
+/** One call of the drive loop. */
+interface DriveRequest {
+  /** Latest virtual time an event may fire at. */
+  limit: number;
+  /** Stop when no foreground work is left. */
+  untilIdle: boolean;
+  /** Most events to run. */
+  maxEvents: number;
+  /** Set the clock to `limit` when nothing before it is left. */
+  advanceClock: boolean;
+  /**
+   * Wait in wall time for async work blocked outside the simulation (manual drives): `"io"` while
+   * the host has I/O in flight, `"timers"` also while real timers are pending (until), or `false`.
+   */
+  waitForeign: "io" | "timers" | false;
+  /** Stop as soon as this turns true (until). */
+  done: { settled: boolean } | null;
 }
 
-/**
- * A handle to a repeating timer (`every`) or a cron schedule. Repeating timers are background
- * work: `run()` does not wait for them.
- *
- * @example
- * ```ts
- * const heartbeat = sim.every(3000, () => beat());
- * heartbeat.stop();   // no more beats
- * heartbeat.resume(); // next beat one period from now; missed beats are not replayed
- * ```
- */
-export class RepeatingHandle {
-  /** Diagnostic name. */
-  readonly label: string;
-  /** How the schedule reads, e.g. `every 3000 ms` or `cron "0 2 * * *" UTC`. */
-  readonly description: string;
-  /** Times the callback has run. */
-  fired = 0;
-  /** @internal */ readonly sim: Simulation;
-  /** @internal */ readonly fn: () => unknown;
-  /** @internal */ readonly nextTime: (after: number) => number | null;
-  /** @internal */ timerId: TimerId = -1;
-  /** @internal */ dueAt: number | null = null;
-
-  /** @internal */
-  constructor(
-    sim: Simulation,
-    fn: () => unknown,
-    label: string,
-    description: string,
-    nextTime: (after: number) => number | null,
-  ) {
-    this.sim = sim;
-    this.fn = fn;
-    this.label = label;
-    this.description = description;
-    this.nextTime = nextTime;
-  }
-
-  /** Virtual time of the next run, or null when stopped or exhausted. */
-  get nextRunAt(): number | null {
-    return this.active ? this.dueAt : null;
-  }
-
-  /** True while a next run is armed. */
-  get active(): boolean {
-    return this.timerId >= 0 && this.sim.isPending(this.timerId);
-  }
-
-  /** Stops the schedule. Returns false if it was not running. */
-  stop(): boolean {
-    const wasActive = this.active;
-    if (wasActive) this.sim.cancel(this.timerId);
-    this.timerId = -1;
-    this.dueAt = null;
-    return wasActive;
-  }
-
-  /** Same as {@link stop}. */
-  cancel(): boolean {
-    return this.stop();
-  }
-
-  /** Re-arms a stopped schedule from the current time. Runs missed while stopped are not replayed. */
-  resume(): void {
-    if (this.active) return;
-    this.sim.armRepeating(this, this.nextTime(this.sim.now));
-  }
+/** Options of {@link Simulation.until}. */
+export interface UntilOptions {
+  /** Virtual milliseconds to wait at most; past them `until` rejects with `UNTIL_TIMEOUT`. Default: no limit. */
+  timeoutMs?: number;
 }
+
+export { RepeatingHandle, TimerHandle } from "./handles.js";
+export type { CrashHook, CrashPointInfo, ProcessContext, ProcessState, SpawnOptions } from "./process.js";
+export { SimProcess } from "./process.js";
 
 /**
  * The world every broker model and client lives in: one virtual clock, one seeded random source,
  * one event bus. Time moves only when the simulation is driven.
  *
  * Events run in (time, sequence) order: equal times run in the order they were scheduled. A
- * callback may be async; before virtual time moves, the loop lets promise callbacks settle, so
- * `await sim.sleep(ms)` inside handlers interleaves deterministically. Synchronous callbacks pay
- * nothing for this.
+ * callback may be async. After an event that involved a promise, the loop waits for a macrotask
+ * boundary — by then JavaScript has run every promise continuation that could run, however deep
+ * the `await` chain — before the next event, so a handler's continuations belong to its event and
+ * virtual time never moves under running code. Synchronous callbacks pay nothing for this.
  *
  * @example
  * ```ts
- * const sim = new Simulation({ seed: 7 });
+ * const sim = new Simulation({ seed: 7, start: 0 });
  * sim.after(10, async () => {
  *   await sim.sleep(5);
  *   console.log(sim.now); // 15
@@ -221,7 +189,7 @@ export class RepeatingHandle {
 export class Simulation {
   /** The seed this simulation was created with. */
   readonly seed: number | string;
-  /** Virtual time at creation. */
+  /** Virtual time at creation, in epoch milliseconds. */
   readonly start: number;
   /** The drive mode. */
   readonly drive: DriveMode;
@@ -234,17 +202,31 @@ export class Simulation {
   private seq = 0;
   private readonly queue = new TimerQueue();
   private readonly maxEventsPerRun: number;
-  private readonly settleTurns: number;
+  private readonly foreignWaitMs: number;
+  private readonly foreignTurns: number;
   /** @internal */ readonly autoIdleMs: number;
   private driving = false;
+  /** Resolves when the drive in progress returns; until() calls ride along on it. */
+  private driveEnded: Promise<void> = Promise.resolve();
   private closed = false;
   private eventsExecuted = 0;
 
-  // Async bookkeeping: "dirty" means some promise was involved since the last settle.
+  // Async bookkeeping: "dirty" means some promise was involved since the last macrotask boundary.
   private asyncDirty = false;
   private asyncProgress = 0;
   private asyncRunning = 0;
+  /** Sleeps and deferreds handed out and not settled yet: what running async code may wait on. */
+  private simWaits = 0;
   private readonly asyncErrors: unknown[] = [];
+
+  // Processes.
+  private current: Incarnation | null = null;
+  private readonly processByName = new Map<string, SimProcess>();
+  private mainsRunning = 0;
+  private crashHookFn: CrashHook | null = null;
+  private readonly pointCounts = new Map<string, number>();
+  private readonly kernel: ProcessKernel<Simulation>;
+
   private readonly onAsyncSettled = () => {
     this.asyncRunning--;
     this.asyncProgress++;
@@ -257,11 +239,46 @@ export class Simulation {
     this.asyncErrors.push(error);
   };
   private readonly wakeSleeper = (resolve: () => void) => {
+    this.simWaits--;
     this.asyncDirty = true;
     this.asyncProgress++;
     resolve();
   };
+  private readonly fireOwned = (call: OwnedCall): unknown => {
+    const token = call.token;
+    // A dead incarnation's timers never fire and its sleeps never wake (their waits were written
+    // off when it died).
+    if (!token.alive) return undefined;
+    if (call.wait) token.waits--;
+    this.current = token;
+    const result = call.fn(call.arg);
+    if (
+      result !== undefined &&
+      result !== null &&
+      typeof (result as PromiseLike<unknown>).then === "function"
+    ) {
+      // Tracked per incarnation, so that a crash writes off handlers that will now never finish.
+      token.asyncRunning++;
+      this.asyncRunning++;
+      this.asyncProgress++;
+      this.asyncDirty = true;
+      (result as PromiseLike<unknown>).then(
+        () => this.ownedSettled(token, undefined, false),
+        (error: unknown) => this.ownedSettled(token, error, true),
+      );
+    }
+    return undefined;
+  };
   private readonly fireRepeating = (handle: RepeatingHandle) => {
+    const owner = handle.owner;
+    if (owner !== null) {
+      if (!owner.alive) {
+        handle.timerId = -1;
+        handle.dueAt = null;
+        return undefined;
+      }
+      this.current = owner;
+    }
     const scheduledAt = handle.dueAt ?? this.nowMs;
     handle.fired++;
     // Re-arm first, so the callback may stop() its own schedule.
@@ -271,7 +288,8 @@ export class Simulation {
 
   /**
    * @internal Called when something is scheduled or awaited; set by the auto and realtime runners.
-   * `background` is true for repeating timers re-arming themselves.
+   * `background` is true for work that alone must not keep an auto runner going (repeating timers,
+   * the models' idle long-polls).
    */
   wakeHook: ((background: boolean) => void) | null = null;
   private readonly runner: AutoRunner | RealtimeRunner | null;
@@ -279,28 +297,31 @@ export class Simulation {
   constructor(options: SimulationOptions = {}) {
     checkOptions(
       options,
-      ["seed", "start", "drive", "speed", "maxEventsPerRun", "settleTurns", "autoIdleMs"],
+      ["seed", "start", "drive", "speed", "maxEventsPerRun", "foreignWaitMs", "foreignTurns", "autoIdleMs"],
       "Simulation",
     );
     const seed = options.seed ?? DEFAULTS.seed;
     if (typeof seed === "number") checkFinite(seed, "seed", "Simulation");
     else checkString(seed, "seed", "Simulation");
-    const start = options.start ?? DEFAULTS.start;
-    checkFinite(start, "start", "Simulation");
+    const startOption = options.start ?? DEFAULTS.start;
+    if (startOption !== "wall") checkFinite(startOption, "start", "Simulation");
     const drive = options.drive ?? "manual";
     checkOneOf(drive, ["manual", "auto", "realtime"], "drive", "Simulation");
     const speed = options.speed ?? DEFAULTS.speed;
     checkPositive(speed, "speed", "Simulation");
     const maxEvents = options.maxEventsPerRun ?? DEFAULTS.maxEventsPerRun;
     checkInteger(maxEvents, "maxEventsPerRun", "Simulation", 1);
-    const settleTurns = options.settleTurns ?? DEFAULTS.settleTurns;
-    checkInteger(settleTurns, "settleTurns", "Simulation", 1, 10_000);
+    const foreignWaitMs = options.foreignWaitMs ?? DEFAULTS.foreignWaitMs;
+    checkNonNegative(foreignWaitMs, "foreignWaitMs", "Simulation");
+    const foreignTurns = options.foreignTurns ?? DEFAULTS.foreignTurns;
+    checkInteger(foreignTurns, "foreignTurns", "Simulation", 0, 1000);
     const autoIdleMs = options.autoIdleMs ?? DEFAULTS.autoIdleMs;
     checkNonNegative(autoIdleMs, "autoIdleMs", "Simulation");
     if (options.speed !== undefined && drive !== "realtime") {
       throw new InvalidArgumentError('Simulation: "speed" applies only to drive: "realtime".');
     }
 
+    const start = startOption === "wall" ? wallClockMs() : startOption;
     this.seed = seed;
     this.start = start;
     this.nowMs = start;
@@ -308,8 +329,10 @@ export class Simulation {
     this.random = new RandomSource(seed);
     this.bus = new EventBus(() => this.nowMs);
     this.maxEventsPerRun = maxEvents;
-    this.settleTurns = settleTurns;
+    this.foreignWaitMs = foreignWaitMs;
+    this.foreignTurns = foreignTurns;
     this.autoIdleMs = autoIdleMs;
+    this.kernel = this.processKernel();
     this.runner =
       drive === "auto" ? new AutoRunner(this) : drive === "realtime" ? new RealtimeRunner(this, speed) : null;
   }
@@ -353,7 +376,7 @@ export class Simulation {
 
   /**
    * Schedules `fn(arg)` at absolute virtual time `time` (≥ now). The allocation-free form used by
-   * broker models; returns an id for {@link cancel}.
+   * broker models: it belongs to no process (broker-side work); returns an id for {@link cancel}.
    */
   schedule<A>(time: number, fn: (arg: A) => unknown, arg?: A): TimerId {
     if (!(time >= this.nowMs) || !Number.isFinite(time)) this.refuseTime(time, "schedule");
@@ -363,7 +386,7 @@ export class Simulation {
 
   /**
    * Schedules `fn(arg)` at the current time, after everything already due now. The cheapest way to
-   * schedule: no id, not cancellable (use `schedule(sim.now, …)` for a cancellable one).
+   * schedule: no id, not cancellable (use `schedule(sim.now, …)` for a cancellable one). Broker-side.
    */
   defer<A>(fn: (arg: A) => unknown, arg?: A): void {
     if (typeof fn !== "function") checkFunction(fn, "fn", "Simulation.defer");
@@ -383,7 +406,7 @@ export class Simulation {
 
   // ---------------------------------------------------------------- scheduling: handles
 
-  /** Runs `fn` at absolute virtual time `time` (≥ now). */
+  /** Runs `fn` at absolute virtual time `time` (≥ now). Armed inside a process, it belongs to it. */
   at(time: number, fn: () => unknown, options?: TimerOptions): TimerHandle {
     checkFinite(time, "time", "Simulation.at");
     checkFunction(fn, "fn", "Simulation.at");
@@ -392,7 +415,7 @@ export class Simulation {
     return this.handleFor(time, fn, options?.label);
   }
 
-  /** Runs `fn` after `delayMs` (≥ 0) of virtual time. */
+  /** Runs `fn` after `delayMs` (≥ 0) of virtual time. Armed inside a process, it belongs to it. */
   after(delayMs: number, fn: () => unknown, options?: TimerOptions): TimerHandle {
     checkNonNegative(delayMs, "delayMs", "Simulation.after");
     checkFunction(fn, "fn", "Simulation.after");
@@ -409,6 +432,7 @@ export class Simulation {
     checkNonNegative(first, "firstDelayMs", "Simulation.every");
     const label = options?.label ?? (fn.name || "every");
     const handle = new RepeatingHandle(this, fn, label, `every ${periodMs} ms`, (after) => after + periodMs);
+    handle.owner = this.liveCurrent();
     this.armRepeating(handle, this.nowMs + first);
     return handle;
   }
@@ -436,6 +460,7 @@ export class Simulation {
       `cron ${JSON.stringify(expression)} ${schedule.tz}`,
       (after) => schedule.nextAfter(after),
     );
+    handle.owner = this.liveCurrent();
     this.armRepeating(handle, schedule.nextAfter(this.nowMs));
     return handle;
   }
@@ -453,12 +478,42 @@ export class Simulation {
 
   // ---------------------------------------------------------------- async
 
-  /** A promise that resolves after `delayMs` of virtual time. */
+  /**
+   * A promise that resolves after `delayMs` of virtual time. Inside a process it never resolves
+   * once the process has crashed.
+   */
   sleep(delayMs: number): Promise<void> {
     checkNonNegative(delayMs, "delayMs", "Simulation.sleep");
+    return this.sleepUntil(this.nowMs + delayMs, 0);
+  }
+
+  /**
+   * @internal A sleep that does not count as work: an auto runner may park while only such sleeps
+   * (the models' idle long-polls and retry back-offs of an idle client) are pending.
+   */
+  backgroundSleep(delayMs: number): Promise<void> {
+    checkNonNegative(delayMs, "delayMs", "Simulation.backgroundSleep");
+    return this.sleepUntil(this.nowMs + delayMs, BACKGROUND);
+  }
+
+  private sleepUntil(time: number, flags: number): Promise<void> {
+    const owner = this.liveCurrent();
     this.asyncProgress++;
+    this.simWaits++;
     return new Promise<void>((resolve) => {
-      this.push(this.nowMs + delayMs, this.wakeSleeper as TimerCallback, resolve, INTERNAL);
+      if (owner === null) {
+        this.push(time, this.wakeSleeper as TimerCallback, resolve, INTERNAL | flags);
+      } else {
+        owner.waits++;
+        const call = new OwnedCall(
+          owner,
+          this.wakeSleeper as (arg: unknown) => unknown,
+          resolve,
+          "sleep wake-up",
+          true,
+        );
+        this.push(time, this.fireOwned as TimerCallback, call, INTERNAL | OWNED | flags);
+      }
     });
   }
 
@@ -466,6 +521,8 @@ export class Simulation {
    * A promise whose settlement the simulation tracks: resolving it counts as async progress, so the
    * loop lets its continuations run before time moves. Models use it for promises they hand to
    * client code (a facade's `send()`, a consumer's next message). Settling it twice is a no-op.
+   * Created inside a process, it settles as that process (its continuation runs with the process
+   * current), and never once the process has crashed.
    */
   deferred<T = void>(): {
     promise: Promise<T>;
@@ -478,28 +535,128 @@ export class Simulation {
       resolveFn = resolve;
       rejectFn = reject;
     });
+    const owner = this.liveCurrent();
     this.asyncProgress++;
+    this.simWaits++;
+    if (owner !== null) owner.waits++;
     this.wakeHook?.(false);
     let settled = false;
+    const settle = (ok: boolean, value: unknown): void => {
+      if (owner !== null) {
+        if (!owner.alive) return;
+        owner.waits--;
+      }
+      this.simWaits--;
+      this.asyncDirty = true;
+      this.asyncProgress++;
+      this.wakeHook?.(false);
+      if (ok) resolveFn(value as T);
+      else rejectFn(value);
+    };
+    const finish = (ok: boolean, value: unknown): void => {
+      if (settled) return;
+      settled = true;
+      if (owner !== null && !owner.alive) return;
+      if (owner === null || owner === this.current) {
+        settle(ok, value);
+        return;
+      }
+      // Settled from another context (a broker event): settle in an event of the owner, so the
+      // continuation runs as the process that awaits it.
+      const call = new OwnedCall(owner, () => settle(ok, value), undefined, "deferred settlement", false);
+      this.push(this.nowMs, this.fireOwned as TimerCallback, call, INTERNAL | OWNED);
+    };
     return {
       promise,
-      resolve: (value: T) => {
-        if (settled) return;
-        settled = true;
-        this.asyncDirty = true;
-        this.asyncProgress++;
-        this.wakeHook?.(false);
-        resolveFn(value);
-      },
-      reject: (error: unknown) => {
-        if (settled) return;
-        settled = true;
-        this.asyncDirty = true;
-        this.asyncProgress++;
-        this.wakeHook?.(false);
-        rejectFn(error);
-      },
+      resolve: (value: T) => finish(true, value),
+      reject: (error: unknown) => finish(false, error),
     };
+  }
+
+  // ---------------------------------------------------------------- processes
+
+  /**
+   * Runs `main(ctx)` as a named process — the unit that crashes — starting in an event at the
+   * current time. See {@link SimProcess}. An error thrown by `main` ends the process as `failed`
+   * and makes the next drive call reject with it, unless `restartOnFailure` is set.
+   *
+   * @example
+   * ```ts
+   * const sim = new Simulation();
+   * let processed = 0;
+   * const worker = sim.spawn("worker", async (ctx) => {
+   *   for (;;) {
+   *     await ctx.sleep(100);
+   *     processed++;
+   *     await ctx.point("after-process");
+   *   }
+   * });
+   * sim.after(350, () => worker.crash());
+   * await sim.run();
+   * console.log(worker.state, processed); // crashed 3
+   * ```
+   */
+  spawn(
+    name: string,
+    main: (ctx: ProcessContext<Simulation>) => unknown,
+    options: SpawnOptions = {},
+  ): SimProcess {
+    checkSpawn(name, main, options, (taken) => this.processByName.has(taken));
+    const process = new SimProcess(
+      this.kernel as ProcessKernel<unknown>,
+      name,
+      main as (ctx: ProcessContext<unknown>) => unknown,
+      options,
+    );
+    this.processByName.set(name, process);
+    return process;
+  }
+
+  /** Every process spawned, in spawn order. */
+  get processes(): readonly SimProcess[] {
+    return [...this.processByName.values()];
+  }
+
+  /** The process with this name, or undefined. */
+  process(name: string): SimProcess | undefined {
+    checkString(name, "name", "Simulation.process");
+    return this.processByName.get(name);
+  }
+
+  /** The process whose code runs now, or null (top-level code, broker-side events). */
+  get currentProcess(): SimProcess | null {
+    const current = this.current;
+    return current?.alive ? current.process : null;
+  }
+
+  /**
+   * Registers a client with the process whose code runs now, so that a crash drops it without
+   * goodbye; outside processes it does nothing. Models call it when a client is created, so user
+   * code never has to. Returns the resource.
+   */
+  own<T extends Droppable>(resource: T): T {
+    checkDroppable(resource, "Simulation.own");
+    const current = this.liveCurrent();
+    if (current !== null && !current.owned.includes(resource)) current.owned.push(resource);
+    return resource;
+  }
+
+  /**
+   * A model's named crash point (`"before-ack"`, `"after-commit"`, …), reached by the process
+   * whose code runs now. Returns true when the crash hook killed that process here: the caller must
+   * then stop, doing nothing of what follows the point. Outside processes it returns false.
+   */
+  crashPoint(name: string, details?: unknown): boolean {
+    checkString(name, "name", "Simulation.crashPoint");
+    const current = this.liveCurrent();
+    if (current === null) return false;
+    return current.process.reachPoint(current, name, details);
+  }
+
+  /** Installs (or with null removes) the decision taken at every crash point. The fault layer's entry. */
+  setCrashHook(hook: CrashHook | null): void {
+    if (hook !== null) checkFunction(hook, "hook", "Simulation.setCrashHook");
+    this.crashHookFn = hook;
   }
 
   // ---------------------------------------------------------------- driving
@@ -513,6 +670,7 @@ export class Simulation {
     this.throwAsyncErrors();
     if (!this.queue.popInto(Number.POSITIVE_INFINITY)) return false;
     this.fire();
+    this.current = null;
     return true;
   }
 
@@ -521,7 +679,17 @@ export class Simulation {
     checkFinite(time, "time", "Simulation.runUntil");
     if (time < this.nowMs) this.refuseTime(time, "runUntil");
     this.assertManual("runUntil");
-    await this.driveLoop(time, false, Number.POSITIVE_INFINITY, false, true);
+    await this.driveLoop(
+      {
+        limit: time,
+        untilIdle: false,
+        maxEvents: Number.POSITIVE_INFINITY,
+        advanceClock: true,
+        waitForeign: "io",
+        done: null,
+      },
+      "runUntil",
+    );
   }
 
   /** Runs for `durationMs` of virtual time; afterwards `now` is exactly the old `now + durationMs`. */
@@ -536,7 +704,143 @@ export class Simulation {
    */
   async run(): Promise<void> {
     this.assertManual("run");
-    await this.driveLoop(Number.POSITIVE_INFINITY, true, Number.POSITIVE_INFINITY, false);
+    await this.driveLoop(
+      {
+        limit: Number.POSITIVE_INFINITY,
+        untilIdle: true,
+        maxEvents: Number.POSITIVE_INFINITY,
+        advanceClock: false,
+        waitForeign: "io",
+        done: null,
+      },
+      "run",
+    );
+  }
+
+  /**
+   * Drives the clock until `promise` settles and returns its value (or throws its error). Use it
+   * wherever a manual-mode test awaits something the simulation produces — a publisher confirm, a
+   * `send()`, a consumer's next message — so it cannot hang: if the simulation runs out of work
+   * first (only repeating timers left, for `autoIdleMs` of virtual time), it rejects with a
+   * `DEADLOCK` error listing what is pending; past `timeoutMs` of virtual time, with `UNTIL_TIMEOUT`.
+   *
+   * @example
+   * ```ts
+   * const sim = new Simulation();
+   * const answer = sim.sleep(250).then(() => 42);
+   * console.log(await sim.until(answer), sim.now - sim.start); // 42 250
+   * ```
+   */
+  async until<T>(promise: PromiseLike<T>, options: UntilOptions = {}): Promise<T> {
+    if (
+      promise === null ||
+      typeof promise !== "object" ||
+      typeof (promise as PromiseLike<T>).then !== "function"
+    ) {
+      throw new InvalidArgumentError(
+        `Simulation.until: expected a promise, got ${String(promise)}; pass what you would have awaited.`,
+      );
+    }
+    checkOptions(options, ["timeoutMs"], "Simulation.until");
+    if (options.timeoutMs !== undefined) checkNonNegative(options.timeoutMs, "timeoutMs", "Simulation.until");
+    const state: { settled: boolean; ok: boolean; value: unknown } = {
+      settled: false,
+      ok: false,
+      value: undefined,
+    };
+    const watched = Promise.resolve(promise).then(
+      (value) => {
+        state.settled = true;
+        state.ok = true;
+        state.value = value;
+      },
+      (error: unknown) => {
+        state.settled = true;
+        state.value = error;
+      },
+    );
+    if (this.runner !== null && !this.closed) {
+      // Auto and realtime runners move time by themselves: waiting is all there is to do.
+      await this.untilDriven(watched, state, options.timeoutMs);
+      if (!state.ok) throw state.value;
+      return state.value as T;
+    }
+    // Another until() or run() is driving: ride along until it stops, then take over.
+    while (this.driving && !state.settled) await Promise.race([watched, this.driveEnded]);
+    if (state.settled) {
+      if (!state.ok) throw state.value;
+      return state.value as T;
+    }
+    // Let an already-settled promise return before any event runs.
+    this.asyncDirty = true;
+    const deadline =
+      options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : this.nowMs + options.timeoutMs;
+    for (;;) {
+      const stop = await this.driveLoop(
+        {
+          limit: deadline,
+          untilIdle: true,
+          maxEvents: Number.POSITIVE_INFINITY,
+          advanceClock: true,
+          waitForeign: "timers",
+          done: state,
+        },
+        "until",
+      );
+      if (state.settled) break;
+      if (stop === "limit") {
+        throw new BrokerlabError(
+          "UNTIL_TIMEOUT",
+          `Simulation.until: the promise did not settle within ${options.timeoutMs} virtual ms (now ${this.nowMs}). ` +
+            `Pending: ${this.describeWaiting()}. Raise timeoutMs, or find what the promise waits for.`,
+          this.pendingDetails(),
+        );
+      }
+      // No work left but repeating timers: they may still cause what the promise waits for (a
+      // heartbeat, a beat schedule), so let them run for the idle horizon before giving up.
+      const horizon = Math.min(deadline, this.nowMs + this.autoIdleMs);
+      await this.driveLoop(
+        {
+          limit: horizon,
+          untilIdle: false,
+          maxEvents: Number.POSITIVE_INFINITY,
+          advanceClock: false,
+          waitForeign: false,
+          done: state,
+        },
+        "until",
+      );
+      if (state.settled) break;
+      if (this.queue.foreground > 0) continue;
+      throw new BrokerlabError(
+        "DEADLOCK",
+        `Simulation.until: the simulation ran out of work at virtual time ${this.nowMs} and the promise never settled. ` +
+          `Pending: ${this.describeWaiting()}. Something it waits for is never scheduled: a message nobody publishes, ` +
+          "a confirm on a channel that closed, a process that crashed.",
+        this.pendingDetails(),
+      );
+    }
+    if (!state.ok) throw state.value;
+    return state.value as T;
+  }
+
+  private async untilDriven(
+    watched: Promise<void>,
+    state: { settled: boolean },
+    timeoutMs: number | undefined,
+  ): Promise<void> {
+    if (timeoutMs === undefined) {
+      await watched;
+      return;
+    }
+    await Promise.race([watched, this.sleep(timeoutMs)]);
+    if (!state.settled) {
+      throw new BrokerlabError(
+        "UNTIL_TIMEOUT",
+        `Simulation.until: the promise did not settle within ${timeoutMs} virtual ms (now ${this.nowMs}). Raise timeoutMs, or find what the promise waits for.`,
+        this.pendingDetails(),
+      );
+    }
   }
 
   /** Stops any auto or realtime runner. Idempotent. Manual driving still works afterwards. */
@@ -551,12 +855,14 @@ export class Simulation {
   }
 
   /**
-   * @internal The runners' entry: runs up to `maxEvents` events due at or before `limit`. With
-   * `yieldOnAsync`, returns "yield" instead of advancing time while promises may still settle, so
-   * the caller can give the host a macrotask turn.
+   * @internal The runners' entry: runs up to `maxEvents` events due at or before `limit`, waiting
+   * for macrotask boundaries after async work exactly as the manual drives do.
    */
   async driveSlice(limit: number, maxEvents: number): Promise<DriveStop> {
-    return this.driveLoop(limit, false, maxEvents, true);
+    return this.driveLoop(
+      { limit, untilIdle: false, maxEvents, advanceClock: false, waitForeign: false, done: null },
+      "driveSlice",
+    );
   }
 
   // ---------------------------------------------------------------- observation
@@ -584,6 +890,71 @@ export class Simulation {
 
   // ---------------------------------------------------------------- internals
 
+  private liveCurrent(): Incarnation | null {
+    const current = this.current;
+    return current?.alive ? current : null;
+  }
+
+  private processKernel(): ProcessKernel<Simulation> {
+    return {
+      self: this,
+      runAs: (token, delayMs, fn) => {
+        const call = new OwnedCall(token, fn, undefined, `process ${token.process.name}`, false);
+        this.push(this.nowMs + delayMs, this.fireOwned as TimerCallback, call, OWNED);
+      },
+      sleep: (delayMs) => this.sleep(delayMs),
+      never: () => new Promise<never>(() => {}),
+      current: () => this.liveCurrent(),
+      kill: (token) => {
+        this.simWaits -= token.waits;
+        token.waits = 0;
+        this.asyncRunning -= token.asyncRunning;
+        token.asyncRunning = 0;
+        this.asyncProgress++;
+        this.asyncDirty = true;
+        invariant(
+          this.simWaits >= 0 && this.asyncRunning >= 0,
+          "process kill: negative wait or handler count",
+        );
+      },
+      mainStarted: () => {
+        this.mainsRunning++;
+      },
+      mainEnded: () => {
+        this.mainsRunning--;
+        this.asyncProgress++;
+        this.asyncDirty = true;
+        invariant(this.mainsRunning >= 0, "more process mains ended than started");
+      },
+      fail: (error) => {
+        this.asyncErrors.push(error);
+        this.asyncDirty = true;
+        this.wakeHook?.(false);
+      },
+      emit: (type, payload) => {
+        const bus = this.bus as unknown as { wants(t: string): boolean; emit(t: string, p: unknown): void };
+        if (bus.wants(type)) bus.emit(type, payload);
+      },
+      crashHook: () => this.crashHookFn,
+      pointOccurrence: (process, point) => {
+        const key = `${process}\u0000${point}`;
+        const count = (this.pointCounts.get(key) ?? 0) + 1;
+        this.pointCounts.set(key, count);
+        return count;
+      },
+    };
+  }
+
+  private ownedSettled(token: Incarnation, error: unknown, failed: boolean): void {
+    // A dead incarnation's handlers were written off when it died.
+    if (!token.alive) return;
+    token.asyncRunning--;
+    this.asyncRunning--;
+    this.asyncProgress++;
+    this.asyncDirty = true;
+    if (failed) this.asyncErrors.push(error);
+  }
+
   private push(time: number, fn: TimerCallback, arg: unknown, flags: number): TimerId {
     const id = this.queue.push(time, ++this.seq, fn, arg, flags, this.nowMs);
     if (this.wakeHook !== null) this.wakeHook((flags & BACKGROUND) !== 0);
@@ -591,6 +962,12 @@ export class Simulation {
   }
 
   private handleFor(time: number, fn: () => unknown, label: string | undefined): TimerHandle {
+    const owner = this.liveCurrent();
+    if (owner !== null) {
+      const name = label ?? (fn.name || "anonymous");
+      const call = new OwnedCall(owner, fn as (arg: unknown) => unknown, undefined, name, false);
+      return new TimerHandle(this, this.push(time, this.fireOwned as TimerCallback, call, OWNED), time, name);
+    }
     if (label === undefined) {
       return new TimerHandle(
         this,
@@ -616,6 +993,8 @@ export class Simulation {
     queue.firedFn = null;
     queue.firedArg = undefined;
     this.eventsExecuted++;
+    // Broker-side unless the entry says otherwise (fireOwned and fireRepeating set their owner).
+    this.current = null;
     const result = fn(arg);
     if (
       result !== undefined &&
@@ -629,53 +1008,103 @@ export class Simulation {
     }
   }
 
-  private async driveLoop(
-    limit: number,
-    untilIdle: boolean,
-    maxEvents: number,
-    yieldOnAsync: boolean,
-    advanceClock = false,
-  ): Promise<DriveStop> {
-    this.assertNotDriving(untilIdle ? "run" : "runUntil");
+  private async driveLoop(request: DriveRequest, what: string): Promise<DriveStop> {
+    this.assertNotDriving(what);
     this.driving = true;
+    let ended!: () => void;
+    this.driveEnded = new Promise<void>((resolve) => {
+      ended = resolve;
+    });
     try {
-      return await this.driveEvents(limit, untilIdle, maxEvents, yieldOnAsync, advanceClock);
+      return await this.driveEvents(request);
     } finally {
       this.driving = false;
+      ended();
+      // Code that runs after the drive returns is top-level code, not the last event's process.
+      this.current = null;
     }
   }
 
-  private async driveEvents(
-    limit: number,
-    untilIdle: boolean,
-    maxEvents: number,
-    yieldOnAsync: boolean,
-    advanceClock: boolean,
-  ): Promise<DriveStop> {
+  private progressMark(): number {
+    return this.seq + this.asyncProgress;
+  }
+
+  /** True when running async code holds no simulation promise: it may wait on the outside world. */
+  private blockedOutside(): boolean {
+    return this.asyncRunning + this.mainsRunning > 0 && this.simWaits === 0;
+  }
+
+  /**
+   * True when the host has outside work in flight that could resume such code. Code awaiting a
+   * plain promise nobody will resolve is not waiting on anything: the drive returns as usual.
+   */
+  private hostBusy(kind: "io" | "timers"): boolean {
+    const pending = hostPendingWork(kind === "timers");
+    return pending !== null && pending > 0;
+  }
+
+  /**
+   * Looks a few macrotask turns for outside work: a multi-step operation (open, then read) may
+   * pass through a turn with no request in flight.
+   */
+  private async outsideBusy(kind: "io" | "timers"): Promise<boolean> {
+    const mark = this.progressMark();
+    for (let turn = 0; turn < IDLE_HOST_TURNS; turn++) {
+      if (this.hostBusy(kind)) return true;
+      await macrotaskBoundary();
+      if (this.progressMark() !== mark || this.asyncDirty || !this.blockedOutside()) return true;
+    }
+    // One short real pause too: a thread-pool request can complete between two turns unseen.
+    await wallDelay(1);
+    return this.progressMark() !== mark || this.asyncDirty || !this.blockedOutside() || this.hostBusy(kind);
+  }
+
+  private async driveEvents(request: DriveRequest): Promise<DriveStop> {
     const queue = this.queue;
     const guard = this.maxEventsPerRun;
+    const { limit, untilIdle, maxEvents, done } = request;
     let executed = 0;
+    let grantedTurns = 0;
+    // Code that ran before this call (a send() just before runFor) may still have continuations
+    // queued: let them run first, so what they schedule is on the clock before it moves.
+    this.asyncDirty = true;
     for (;;) {
       this.throwAsyncErrors();
-      const next = queue.peekTime();
-      // Promise continuations are part of the event that resumed them: let them finish before
-      // the next event runs, as a real event loop drains microtasks between macrotasks.
+      // Promise continuations are part of the event that resumed them: a macrotask boundary lets
+      // every one of them run, whatever its depth, before the next event does.
       if (this.asyncDirty) {
-        if (yieldOnAsync) {
-          this.asyncDirty = false;
-          return "yield";
+        this.asyncDirty = false;
+        await macrotaskBoundary();
+        this.current = null;
+        if (this.asyncRunning + this.mainsRunning > this.simWaits && grantedTurns < this.foreignTurns) {
+          // More code is running than there are simulation promises it could be waiting on: some
+          // of it may be hopping through real macrotasks (setImmediate, an I/O callback). Give it
+          // a few more turns before the next event.
+          grantedTurns++;
+          this.asyncDirty = true;
         }
-        await this.settle();
         continue;
       }
-      if (untilIdle && queue.foreground === 0) return "idle";
+      grantedTurns = 0;
+      if (done?.settled) return "done";
+      const next = queue.peekTime();
+      const idle = untilIdle && queue.foreground === 0;
       // An empty queue ends every drive, also one whose limit is +Infinity (the auto runner's):
       // `Infinity > Infinity` is false, and the loop would spin without ever firing an event.
-      if (next > limit || next === Number.POSITIVE_INFINITY) {
+      if (idle || next > limit || next === Number.POSITIVE_INFINITY) {
+        if (
+          request.waitForeign !== false &&
+          this.blockedOutside() &&
+          (await this.outsideBusy(request.waitForeign))
+        ) {
+          await this.waitOutside(done, request.waitForeign);
+          continue;
+        }
+        if (idle) return "idle";
         // Move the clock in the same synchronous stretch that found nothing left before `limit`:
         // a promise callback that runs while the caller resumes must see the new time, or what it
         // schedules would lie in the past.
-        if (advanceClock && limit > this.nowMs) this.nowMs = limit;
+        if (request.advanceClock && limit > this.nowMs) this.nowMs = limit;
         return next === Number.POSITIVE_INFINITY ? "idle" : "limit";
       }
       if (executed >= maxEvents) return "budget";
@@ -693,17 +1122,58 @@ export class Simulation {
     }
   }
 
-  /** Lets promise continuations run until `settleTurns` microtask turns pass without progress. */
-  private async settle(): Promise<void> {
-    let idle = 0;
-    while (idle < this.settleTurns) {
-      const mark = this.seq + this.asyncProgress;
-      await null;
-      if (this.asyncErrors.length > 0) return;
-      if (this.seq + this.asyncProgress !== mark) idle = 0;
-      else idle++;
+  /**
+   * Nothing in the simulation is left to do, yet async code still runs and holds no simulation
+   * promise: it waits on the outside world. Wait for it in wall time, up to `foreignWaitMs`.
+   */
+  private async waitOutside(done: { settled: boolean } | null, kind: "io" | "timers"): Promise<void> {
+    const mark = this.progressMark();
+    const startedAt = wallElapsedMs();
+    let pauseMs = 0;
+    for (;;) {
+      if (pauseMs === 0) await macrotaskBoundary();
+      else await wallDelay(pauseMs);
+      if (this.progressMark() !== mark || this.asyncDirty || !this.blockedOutside() || done?.settled) {
+        this.asyncDirty = true;
+        return;
+      }
+      if (!(await this.outsideBusy(kind))) return;
+      if (wallElapsedMs() - startedAt >= this.foreignWaitMs) break;
+      pauseMs = pauseMs === 0 ? 1 : Math.min(50, pauseMs * 2);
     }
-    this.asyncDirty = false;
+    throw new BrokerlabError(
+      "FOREIGN_WAIT",
+      `Simulation: nothing is left to do at virtual time ${this.nowMs}, but ${this.describeWaiting()} ` +
+        `and held no simulation promise for ${this.foreignWaitMs} ms of wall time: it awaits something outside the ` +
+        "simulation (a real setTimeout, real I/O, a promise nobody resolves). Use sim.sleep or sim.installTimers() " +
+        "instead of real timers, or raise foreignWaitMs.",
+      this.pendingDetails(),
+    );
+  }
+
+  private describeWaiting(): string {
+    const parts: string[] = [];
+    if (this.asyncRunning > 0) parts.push(`${this.asyncRunning} async handler(s) still running`);
+    const running = this.processes
+      .filter((p) => p.state === "running")
+      .map((p) => `${p.name}#${p.incarnation}`);
+    if (running.length > 0) parts.push(`process(es) ${running.join(", ")} running`);
+    const owning = this.processes
+      .filter((p) => p.owned.length > 0)
+      .map((p) => `${p.name}: ${p.owned.length}`);
+    if (owning.length > 0) parts.push(`clients owned (${owning.join(", ")})`);
+    const timers = this.describePending(10);
+    parts.push(timers.length > 0 ? `timers ${timers.join("; ")}` : "no timers");
+    return parts.join(", ");
+  }
+
+  private pendingDetails(): Record<string, unknown> {
+    return {
+      now: this.nowMs,
+      asyncHandlersRunning: this.asyncRunning,
+      processes: this.processes.map((p) => ({ name: p.name, state: p.state, incarnation: p.incarnation })),
+      timers: this.describePending(20),
+    };
   }
 
   private async runaway(limit: number): Promise<never> {
@@ -716,7 +1186,10 @@ export class Simulation {
       );
       counts.set(name, (counts.get(name) ?? 0) + 1);
       this.fire();
-      if (this.asyncDirty) await this.settle();
+      if (this.asyncDirty) {
+        this.asyncDirty = false;
+        await macrotaskBoundary();
+      }
     }
     const top = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 5);
     const repeating = this.queue
@@ -734,6 +1207,10 @@ export class Simulation {
   }
 
   private describeEntry(fn: TimerCallback, arg: unknown, flags: number): string {
+    if ((flags & OWNED) !== 0) {
+      const call = arg as OwnedCall;
+      return `${call.label} (process ${call.token.process.name})`;
+    }
     if ((flags & LABELED) !== 0) return (arg as LabeledCallback).label;
     if ((flags & INTERNAL) !== 0) {
       if (arg instanceof RepeatingHandle) return `${arg.label} (${arg.description})`;

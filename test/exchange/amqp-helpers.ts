@@ -9,7 +9,7 @@ import type { BrokerlabEvents, EventType } from "../../src/scheduler/event-bus.j
 import { Simulation } from "../../src/scheduler/simulation.js";
 
 export function setup(options?: AmqpBrokerOptions, seed = 1) {
-  const sim = new Simulation({ seed });
+  const sim = new Simulation({ start: 0, seed });
   const broker = new AmqpBroker(sim, options);
   const connection = broker.connect();
   const channel = connection.channel();

@@ -160,7 +160,7 @@ describe("bad input: clear errors, nothing changed", () => {
   });
 
   it("validates cluster options", () => {
-    const sim = new Simulation();
+    const sim = new Simulation({ start: 0 });
     expect(() => new LogCluster(sim, { latency: 1 } as object)).toThrow(code("UNKNOWN_OPTION"));
     expect(() => new LogCluster(sim, { requestLatencyMs: -1 })).toThrow(code("INVALID_ARGUMENT"));
     expect(() => new LogCluster({} as Simulation)).toThrow(code("INVALID_ARGUMENT"));

@@ -3,7 +3,7 @@ import { Simulation } from "../../src/scheduler/simulation.js";
 
 /** A simulation and a cluster with test-friendly broker settings (no initial rebalance delay). */
 export function setup(options: LogClusterOptions = {}, seed: number | string = 1) {
-  const sim = new Simulation({ seed });
+  const sim = new Simulation({ start: 0, seed });
   const cluster = new LogCluster(sim, {
     groupInitialRebalanceDelayMs: 0,
     groupMinSessionTimeoutMs: 0,

@@ -56,7 +56,7 @@ describe("cron schedules", () => {
   });
 
   it("does not replay runs missed while stopped", async () => {
-    const sim = new Simulation();
+    const sim = new Simulation({ start: 0 });
     const fired: number[] = [];
     const hourly = sim.cron("0 * * * *", () => fired.push(sim.now / HOUR));
     await sim.runFor(2.5 * HOUR);
@@ -69,7 +69,7 @@ describe("cron schedules", () => {
   });
 
   it("does not count as work for run()", async () => {
-    const sim = new Simulation();
+    const sim = new Simulation({ start: 0 });
     const schedule = sim.cron("*/5 * * * *", () => {});
     sim.after(12 * 60_000, () => {});
     await sim.run();
@@ -79,7 +79,7 @@ describe("cron schedules", () => {
   });
 
   it("refuses bad expressions and time zones with INVALID_CRON, scheduling nothing", () => {
-    const sim = new Simulation();
+    const sim = new Simulation({ start: 0 });
     for (const bad of ["", "* * *", "61 * * * *", "* * 32 * *", "hello", "* * * * * * * *"]) {
       expect(() => sim.cron(bad, () => {})).toThrow(BrokerlabError);
     }

@@ -6,7 +6,7 @@ import { fnv1a64, stableStringify } from "../../src/scheduler/trace.js";
 
 /** A small randomized workload: arrivals at exponential gaps, lognormal service, random crashes. */
 async function workload(seed: number | string): Promise<string> {
-  const sim = new Simulation({ seed });
+  const sim = new Simulation({ start: 0, seed });
   const trace = sim.trace();
   const arrivals = sim.random.fork("arrivals");
   const service = sim.random.fork("service");

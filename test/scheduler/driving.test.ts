@@ -4,7 +4,7 @@ import { Simulation } from "../../src/scheduler/simulation.js";
 
 describe("run()", () => {
   it("stops when only repeating timers are left, which stay armed", async () => {
-    const sim = new Simulation();
+    const sim = new Simulation({ start: 0 });
     const beats: number[] = [];
     const heartbeat = sim.every(300, () => beats.push(sim.now));
     sim.after(1000, () => {});
@@ -16,7 +16,7 @@ describe("run()", () => {
   });
 
   it("waits for async handlers suspended in sleep", async () => {
-    const sim = new Simulation();
+    const sim = new Simulation({ start: 0 });
     const log: string[] = [];
     sim.after(1, async () => {
       for (let i = 0; i < 3; i++) {
@@ -30,7 +30,7 @@ describe("run()", () => {
   });
 
   it("lets continuations run through nested awaits before the next event", async () => {
-    const sim = new Simulation();
+    const sim = new Simulation({ start: 0 });
     const log: string[] = [];
     const deep = async (depth: number): Promise<void> => {
       if (depth === 0) return sim.sleep(5);
@@ -49,7 +49,7 @@ describe("run()", () => {
   });
 
   it("rethrows an error from an async handler", async () => {
-    const sim = new Simulation();
+    const sim = new Simulation({ start: 0 });
     sim.after(1, async () => {
       await sim.sleep(1);
       throw new Error("handler failed");
@@ -58,7 +58,7 @@ describe("run()", () => {
   });
 
   it("names what kept firing when the runaway guard trips", async () => {
-    const sim = new Simulation({ maxEventsPerRun: 10_000 });
+    const sim = new Simulation({ start: 0, maxEventsPerRun: 10_000 });
     sim.every(1000, () => {}, { label: "heartbeat" });
     const retry = () => {
       sim.after(1, retry);
@@ -76,7 +76,7 @@ describe("run()", () => {
   });
 
   it("refuses to be driven from inside a handler", async () => {
-    const sim = new Simulation();
+    const sim = new Simulation({ start: 0 });
     let caught: unknown;
     sim.after(1, () => {
       try {
@@ -90,7 +90,7 @@ describe("run()", () => {
   });
 
   it("steps one event at a time", () => {
-    const sim = new Simulation();
+    const sim = new Simulation({ start: 0 });
     const log: number[] = [];
     sim.after(2, () => log.push(2));
     sim.after(1, () => log.push(1));
@@ -103,7 +103,7 @@ describe("run()", () => {
   });
 
   it("cancels through handles and ids", async () => {
-    const sim = new Simulation();
+    const sim = new Simulation({ start: 0 });
     const log: string[] = [];
     const a = sim.after(5, () => log.push("a"));
     const id = sim.schedule(6, (x: string) => log.push(x), "b");
@@ -120,7 +120,7 @@ describe("run()", () => {
 
 describe("drive modes", () => {
   it("auto mode advances by itself while the program awaits", async () => {
-    const sim = new Simulation({ drive: "auto" });
+    const sim = new Simulation({ start: 0, drive: "auto" });
     const log: number[] = [];
     sim.after(5000, () => log.push(sim.now));
     await sim.sleep(10_000);
@@ -131,7 +131,7 @@ describe("drive modes", () => {
   });
 
   it("auto mode serves the program's own awaits before moving time", async () => {
-    const sim = new Simulation({ drive: "auto" });
+    const sim = new Simulation({ start: 0, drive: "auto" });
     const seen: number[] = [];
     const consumer = async () => {
       for (let i = 0; i < 3; i++) {
@@ -146,7 +146,7 @@ describe("drive modes", () => {
   });
 
   it("auto mode keeps firing heartbeats the program waits on, then parks", async () => {
-    const sim = new Simulation({ drive: "auto", autoIdleMs: 60_000 });
+    const sim = new Simulation({ start: 0, drive: "auto", autoIdleMs: 60_000 });
     let beats = 0;
     sim.every(3000, () => beats++);
     const sessionExpired = sim.deferred<number>();
@@ -164,7 +164,7 @@ describe("drive modes", () => {
   });
 
   it("realtime mode follows the wall clock at the chosen speed", async () => {
-    const sim = new Simulation({ drive: "realtime", speed: 1000 });
+    const sim = new Simulation({ start: 0, drive: "realtime", speed: 1000 });
     const fired = sim.deferred<number>();
     sim.after(50_000, () => fired.resolve(sim.now)); // 50 s virtual ≈ 50 ms wall
     const wallStart = performance.now();

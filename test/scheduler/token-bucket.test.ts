@@ -7,7 +7,7 @@ import { TokenBucket } from "../../src/scheduler/token-bucket.js";
 
 describe("token bucket", () => {
   it('admits one call every 600 ms at "100/m" with capacity 1', async () => {
-    const sim = new Simulation();
+    const sim = new Simulation({ start: 0 });
     const bucket = new TokenBucket(sim, { rate: "100/m" });
     const admitted: number[] = [];
     // Try every millisecond for 3 seconds.
@@ -23,7 +23,7 @@ describe("token bucket", () => {
   });
 
   it("tells how long until tokens are back", () => {
-    const sim = new Simulation();
+    const sim = new Simulation({ start: 0 });
     const bucket = new TokenBucket(sim, { rate: "10/s", capacity: 5 });
     expect(bucket.tryTake(5)).toBe(true);
     expect(bucket.tryTake()).toBe(false);
@@ -40,7 +40,7 @@ describe("token bucket", () => {
         fc.integer({ min: 1, max: 5 }),
         fc.array(fc.integer({ min: 0, max: 5000 }), { minLength: 1, maxLength: 60 }),
         async (count, unit, capacity, gaps) => {
-          const sim = new Simulation();
+          const sim = new Simulation({ start: 0 });
           const bucket = new TokenBucket(sim, { rate: `${count}/${unit}`, capacity });
           const periodMs = { s: 1000, m: 60_000, h: 3_600_000 }[unit];
           let admitted = 0;

@@ -16,13 +16,13 @@ function codeOf(fn: () => unknown): string {
 
 describe("bad input", () => {
   it("refuses bad options, naming the option", () => {
-    expect(codeOf(() => new Simulation({ sed: 1 } as never))).toBe("UNKNOWN_OPTION");
-    expect(codeOf(() => new Simulation({ seed: Number.NaN }))).toBe("INVALID_ARGUMENT");
+    expect(codeOf(() => new Simulation({ start: 0, sed: 1 } as never))).toBe("UNKNOWN_OPTION");
+    expect(codeOf(() => new Simulation({ start: 0, seed: Number.NaN }))).toBe("INVALID_ARGUMENT");
     expect(codeOf(() => new Simulation({ start: Number.POSITIVE_INFINITY }))).toBe("INVALID_ARGUMENT");
-    expect(codeOf(() => new Simulation({ drive: "turbo" as never }))).toBe("INVALID_ARGUMENT");
-    expect(codeOf(() => new Simulation({ speed: 2 }))).toBe("INVALID_ARGUMENT");
-    expect(codeOf(() => new Simulation({ maxEventsPerRun: 0 }))).toBe("INVALID_ARGUMENT");
-    expect(() => new Simulation({ sed: 1 } as never)).toThrow(/unknown option "sed"/);
+    expect(codeOf(() => new Simulation({ start: 0, drive: "turbo" as never }))).toBe("INVALID_ARGUMENT");
+    expect(codeOf(() => new Simulation({ start: 0, speed: 2 }))).toBe("INVALID_ARGUMENT");
+    expect(codeOf(() => new Simulation({ start: 0, maxEventsPerRun: 0 }))).toBe("INVALID_ARGUMENT");
+    expect(() => new Simulation({ start: 0, sed: 1 } as never)).toThrow(/unknown option "sed"/);
   });
 
   it("refuses negative, non-finite and past times without scheduling anything", async () => {
@@ -47,14 +47,14 @@ describe("bad input", () => {
   });
 
   it("refuses bad rates and capacities", () => {
-    const sim = new Simulation();
+    const sim = new Simulation({ start: 0 });
     expect(codeOf(() => new TokenBucket(sim, { rate: "fast" }))).toBe("INVALID_RATE");
     expect(codeOf(() => new TokenBucket(sim, { rate: "1/s", capacity: 0 }))).toBe("INVALID_ARGUMENT");
     expect(codeOf(() => new TokenBucket(sim, { rate: "1/s", burst: 3 } as never))).toBe("UNKNOWN_OPTION");
   });
 
   it("refuses bad random arguments", () => {
-    const sim = new Simulation();
+    const sim = new Simulation({ start: 0 });
     expect(codeOf(() => sim.random.int(5, 1))).toBe("INVALID_ARGUMENT");
     expect(codeOf(() => sim.random.int(0.5, 1))).toBe("INVALID_ARGUMENT");
     expect(codeOf(() => sim.random.pick([]))).toBe("INVALID_ARGUMENT");

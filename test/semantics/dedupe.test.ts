@@ -35,7 +35,7 @@ describe("DedupeStore", () => {
   });
 
   it("refuses bad arguments", () => {
-    const sim = new Simulation({ seed: 1 });
+    const sim = new Simulation({ start: 0, seed: 1 });
     expect(() => new DedupeStore(sim, { latencyMs: -1 })).toThrow(
       expect.objectContaining({ code: "INVALID_ARGUMENT" }),
     );

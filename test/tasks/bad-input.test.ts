@@ -44,7 +44,7 @@ describe("bad input: coded errors, nothing lost", () => {
     for (const rate of ["100/x", "fast", "-5/s", "0/m", ""]) {
       expect(code(() => app.task(`r${rate}`, () => 1, { rateLimit: rate }))).toBe("INVALID_RATE");
     }
-    expect(code(() => tasks(new Simulation(), { limiter: { max: 0, durationMs: 1000 } }))).toBe(
+    expect(code(() => tasks(new Simulation({ start: 0 }), { limiter: { max: 0, durationMs: 1000 } }))).toBe(
       "INVALID_ARGUMENT",
     );
   });
@@ -86,7 +86,7 @@ describe("bad input: coded errors, nothing lost", () => {
   });
 
   it("bad worker, app and canvas options", () => {
-    const sim = new Simulation();
+    const sim = new Simulation({ start: 0 });
     expect(code(() => tasks(sim, { transport: "sqs" as never }))).toBe("INVALID_ARGUMENT");
     expect(code(() => tasks(sim, { visibilityTimeoutMs: 1000 }))).toBe("INVALID_ARGUMENT");
     const app = tasks(sim);
@@ -96,7 +96,7 @@ describe("bad input: coded errors, nothing lost", () => {
     expect(code(() => chain())).toBe("EMPTY_CANVAS");
     expect(code(() => chord([t as never], t.s()))).toBe("NOT_A_SIGNATURE");
     expect(code(() => app.beat().add("x", t, { kind: "sometimes" } as never))).toBe("INVALID_SCHEDULE");
-    const noBackend = tasks(new Simulation(), { resultBackend: false });
+    const noBackend = tasks(new Simulation({ start: 0 }), { resultBackend: false });
     const u = noBackend.task("u", () => 1);
     expect(code(() => u.delay().get())).toBe("NO_RESULT_BACKEND");
   });

@@ -10,7 +10,7 @@ import { BrokerlabError } from "../../../src/scheduler/errors.js";
 import { Simulation } from "../../../src/scheduler/simulation.js";
 
 async function channelOnQueue(): Promise<{ channel: Channel; sim: Simulation }> {
-  const sim = new Simulation({ seed: 2 });
+  const sim = new Simulation({ start: 0, seed: 2 });
   const connection = await connect(undefined, { simulation: sim });
   const channel = await connection.createChannel();
   await channel.assertQueue("q", { durable: false });
@@ -184,13 +184,13 @@ describe("operations that await a reply reject malformed input and keep the chan
 
 describe("connect refuses what it cannot use", () => {
   it("a URL that is not amqp:", async () => {
-    await expect(connect("http://localhost", { simulation: new Simulation() })).rejects.toThrow(
+    await expect(connect("http://localhost", { simulation: new Simulation({ start: 0 }) })).rejects.toThrow(
       "Expected amqp: or amqps: as the protocol; got http:",
     );
-    await expect(connect("not a url", { simulation: new Simulation() })).rejects.toMatchObject({
+    await expect(connect("not a url", { simulation: new Simulation({ start: 0 }) })).rejects.toMatchObject({
       code: "INVALID_URL",
     });
-    await expect(connect(42 as never, { simulation: new Simulation() })).rejects.toMatchObject({
+    await expect(connect(42 as never, { simulation: new Simulation({ start: 0 }) })).rejects.toMatchObject({
       code: "INVALID_URL",
     });
   });
@@ -202,14 +202,14 @@ describe("connect refuses what it cannot use", () => {
     await expect(connect(undefined, { broker: {} as never })).rejects.toThrow(
       /must be a brokerlab AmqpBroker/,
     );
-    const broker = new AmqpBroker(new Simulation());
-    await expect(connect(undefined, { simulation: new Simulation(), broker })).rejects.toThrow(
+    const broker = new AmqpBroker(new Simulation({ start: 0 }));
+    await expect(connect(undefined, { simulation: new Simulation({ start: 0 }), broker })).rejects.toThrow(
       /another simulation/,
     );
   });
 
   it("accepts amqplib's socket options (a simulation has no socket)", async () => {
-    const sim = new Simulation();
+    const sim = new Simulation({ start: 0 });
     const connection = await connect("amqps://user:pw@host:5671/?heartbeat=10&frameMax=8192", {
       simulation: sim,
       noDelay: true,

@@ -152,7 +152,7 @@ async function main(): Promise<void> {
     () => amqplib.connect(url),
     (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   );
-  const sim = new Simulation({ seed: 1, drive: "auto" });
+  const sim = new Simulation({ start: 0, seed: 1, drive: "auto" });
   const simulated = await observe(
     () => facade.connect("amqp://localhost", { simulation: sim }),
     (ms) => sim.sleep(ms),

@@ -15,7 +15,7 @@ import { AmqplibIllegalOperationError } from "./amqplib-reference.js";
 
 /** A connection on a fresh auto-driven simulation, closed by the returned `done()`. */
 async function autoConnection(): Promise<{ connection: ChannelModel; simulation: Simulation }> {
-  const simulation = new Simulation({ seed: 1, drive: "auto" });
+  const simulation = new Simulation({ start: 0, seed: 1, drive: "auto" });
   const connection = await connect("amqp://localhost", { simulation });
   return { connection, simulation };
 }
@@ -238,7 +238,7 @@ describe("server closes a channel (auto mode: amqplib's order)", () => {
 
 describe("manual mode: a refused operation rejects at once; events follow when driven", () => {
   it("checkQueue on a missing queue", async () => {
-    const simulation = new Simulation({ seed: 1 });
+    const simulation = new Simulation({ start: 0, seed: 1 });
     const connection = await connect(undefined, { simulation });
     const channel = await connection.createChannel();
     const log = record(channel);
@@ -257,7 +257,7 @@ describe("manual mode: a refused operation rejects at once; events follow when d
   });
 
   it("after a refused publish, the first RPC gets the server's close, later ones 'Channel ended'", async () => {
-    const simulation = new Simulation({ seed: 1 });
+    const simulation = new Simulation({ start: 0, seed: 1 });
     const connection = await connect(undefined, { simulation });
     const channel = await connection.createChannel();
     const log = record(channel);
@@ -275,7 +275,7 @@ describe("manual mode: a refused operation rejects at once; events follow when d
   });
 
   it("an error nobody listens to, on the channel or the connection, fails the simulation", async () => {
-    const simulation = new Simulation({ seed: 1 });
+    const simulation = new Simulation({ start: 0, seed: 1 });
     const connection = await connect(undefined, { simulation });
     const channel = await connection.createChannel();
     channel.publish("missing", "k", Buffer.from("x"));

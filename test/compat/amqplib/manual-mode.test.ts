@@ -9,7 +9,7 @@ import { Simulation } from "../../../src/scheduler/simulation.js";
 
 describe("manual drive mode", () => {
   it("nothing is delivered until the test drives the simulation", async () => {
-    const sim = new Simulation({ seed: 9 });
+    const sim = new Simulation({ start: 0, seed: 9 });
     const connection = await connect("amqp://localhost", { simulation: sim });
     expect(connection.simulation).toBe(sim);
     expect(connection.broker).toBe(brokerFor(sim));
@@ -31,7 +31,7 @@ describe("manual drive mode", () => {
   });
 
   it("async consumers take virtual time; prefetch 1 serialises them", async () => {
-    const sim = new Simulation({ seed: 9 });
+    const sim = new Simulation({ start: 0, seed: 9 });
     const connection = await connect(undefined, { simulation: sim });
     const channel = await connection.createChannel();
     await channel.assertQueue("slow", { durable: false });
@@ -49,7 +49,7 @@ describe("manual drive mode", () => {
   });
 
   it("TTLs expire in virtual time; confirms arrive when driven", async () => {
-    const sim = new Simulation({ seed: 9 });
+    const sim = new Simulation({ start: 0, seed: 9 });
     const connection = await connect(undefined, { simulation: sim });
     const channel = await connection.createConfirmChannel();
     await channel.assertQueue("ttl", { durable: false, messageTtl: 1000 });
@@ -67,7 +67,7 @@ describe("manual drive mode", () => {
   });
 
   it("deleting a queue cancels its consumers: the callback gets null, then 'cancel' is emitted", async () => {
-    const sim = new Simulation({ seed: 9 });
+    const sim = new Simulation({ start: 0, seed: 9 });
     const connection = await connect(undefined, { simulation: sim });
     const consumerChannel = await connection.createChannel();
     const admin = await connection.createChannel();
@@ -87,7 +87,7 @@ describe("manual drive mode", () => {
   });
 
   it("native API and facade share one broker", async () => {
-    const sim = new Simulation({ seed: 9 });
+    const sim = new Simulation({ start: 0, seed: 9 });
     const broker = new AmqpBroker(sim);
     broker.exchange("orders", "topic");
     broker.queue("eu");
@@ -107,7 +107,7 @@ describe("manual drive mode", () => {
   });
 
   it("each virtual host is its own broker; the URL's user is the connection's user", async () => {
-    const sim = new Simulation({ seed: 9 });
+    const sim = new Simulation({ start: 0, seed: 9 });
     const a = await connect("amqp://alice:pw@localhost/team-a", { simulation: sim });
     const b = await connect({ hostname: "localhost", vhost: "team-b" }, { simulation: sim });
     const root = await connect("amqp://localhost/%2f", { simulation: sim });

@@ -16,7 +16,7 @@ function got<T>(msg: T | false): T {
 }
 
 async function open() {
-  const simulation = new Simulation({ seed: 3 });
+  const simulation = new Simulation({ start: 0, seed: 3 });
   const connection = await connect("amqp://localhost", { simulation });
   const channel = await connection.createChannel();
   return { simulation, connection, channel };

@@ -14,7 +14,7 @@ export function quietKafka(options: Partial<KafkaConfig> = {}): Kafka {
 
 /** A manual simulation with a kafkajs-facing cluster of `partitions` partitions per auto-created topic. */
 export function manualWorld(partitions = 1, seed: number | string = 1) {
-  const sim = new Simulation({ seed });
+  const sim = new Simulation({ start: 0, seed });
   const cluster = new LogCluster(sim, { ...KAFKAJS_CLUSTER_DEFAULTS, defaultPartitions: partitions });
   const kafka = quietKafka({ simulation: sim, cluster });
   return { sim, cluster, kafka };

@@ -30,7 +30,7 @@ type Client = { disconnect(): Promise<void> };
 /** A context factory for brokerlab's kafkajs facade, one simulated cluster per scenario run. */
 export function simulatedContextFactory(): ContextFactory {
   return (scenario): ContextHandle => {
-    const sim = new Simulation({ seed: scenario.name, drive: "auto" });
+    const sim = new Simulation({ start: 0, seed: scenario.name, drive: "auto" });
     const cluster = new LogCluster(sim, {
       ...KAFKAJS_CLUSTER_DEFAULTS,
       defaultPartitions: MOCK_AUTO_CREATED_PARTITIONS,

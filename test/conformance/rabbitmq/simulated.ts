@@ -19,7 +19,7 @@ export interface SimulatedContext extends ScenarioContext {
  * connection the scenario opens. Names are used as given: nothing else shares the broker.
  */
 export function simulatedContext(seed = 1): SimulatedContext {
-  const simulation = new Simulation({ seed, drive: "auto" });
+  const simulation = new Simulation({ start: 0, seed, drive: "auto" });
   return {
     simulation,
     // The facade's classes are amqplib-shaped but not amqplib's (whose types extend Node's
