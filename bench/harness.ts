@@ -31,3 +31,57 @@ export function table(header: string[], rows: string[][]): string {
 
 /** True when the script was asked for JSON output. */
 export const wantsJson = process.argv.includes("--json");
+
+/** Runs a full garbage collection when the script was started with `--expose-gc` (run-all does). */
+export function gc(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+/** Times one run of `fn` (which reports how many operations it did), after a GC; returns ops/s. */
+export async function timedRate(fn: () => number | Promise<number>): Promise<number> {
+  gc();
+  const start = performance.now();
+  const ops = await fn();
+  return ops / ((performance.now() - start) / 1000);
+}
+
+/** Median and spread (min–max) of a set of rates. */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+/** The median and the min–max spread of `rates`. */
+export function spread(rates: readonly number[]): Spread {
+  const sorted = [...rates].sort((a, b) => a - b);
+  return { median: sorted[sorted.length >> 1]!, min: sorted[0]!, max: sorted[sorted.length - 1]! };
+}
+
+/** Formats a spread like `1.2 M/s – 1.4 M/s`. */
+export function formatSpread(s: Spread): string {
+  return `${formatRate(s.min)} – ${formatRate(s.max)}`;
+}
+
+/**
+ * Runs every function once as a warm-up, then `runs` rounds in which each runs once, in order, so
+ * a noisy neighbour on a shared machine hits every workload alike. Returns the rates (ops/s) of
+ * each function, one per round, in the order given.
+ */
+export async function interleaved(
+  runs: number,
+  fns: ReadonlyArray<() => number | Promise<number>>,
+): Promise<number[][]> {
+  for (const fn of fns) await fn();
+  const samples = fns.map(() => [] as number[]);
+  for (let run = 0; run < runs; run++) {
+    for (const [i, fn] of fns.entries()) samples[i]!.push(await timedRate(fn));
+  }
+  return samples;
+}
+
+/** The value of a `--name=value` command-line option, or undefined. */
+export function option(name: string): string | undefined {
+  const prefix = `--${name}=`;
+  return process.argv.find((arg) => arg.startsWith(prefix))?.slice(prefix.length);
+}

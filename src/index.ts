@@ -130,6 +130,18 @@ export {
   type EventType,
   type TappedEvent,
 } from "./scheduler/event-bus.js";
+export {
+  CRASH_POINTS,
+  type CrashHook,
+  type CrashPointInfo,
+  type Droppable,
+  type ModelCrashPoint,
+  type ProcessContext as SimProcessContext,
+  type ProcessState as SimProcessState,
+  type RestartOptions,
+  SimProcess,
+  type SpawnOptions as SimSpawnOptions,
+} from "./scheduler/process.js";
 export { RandomSource } from "./scheduler/random.js";
 export { parseRate, type Rate, type RateLike } from "./scheduler/rate.js";
 export {

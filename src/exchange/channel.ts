@@ -3,11 +3,13 @@ import type { AnyDelivery } from "../queue/channel.js";
 import {
   type CancelNotice,
   type ConsumerErrorPolicy,
+  invokeConsumer,
   Consumer as QueueConsumer,
   type ConsumerHandler as QueueConsumerHandler,
 } from "../queue/consumer.js";
 import { ENTRY_UNACKED, type QueueEntry } from "../queue/entry.js";
 import { BrokerlabError, InvalidArgumentError, InvalidStateError, invariant } from "../scheduler/errors.js";
+import { CRASH_POINTS, type Incarnation } from "../scheduler/process.js";
 import { checkFunction, checkInteger, checkOneOf, checkOptions, checkString } from "../scheduler/validate.js";
 import { AmqpError, closedError, resourceName, unknownDeliveryTag } from "./amqp-error.js";
 import type { AmqpQueue, AmqpConsumer as Consumer, AmqpDelivery as Delivery } from "./amqp-queue.js";
@@ -186,6 +188,27 @@ function onConsumerTimeout(channel: AmqpChannel): void {
   channel.consumerTimeoutFired();
 }
 
+/**
+ * The handler a consumer of a process-owned connection is registered with. The queue hands
+ * deliveries over in broker-side events; this one passes each on to an event of the owning
+ * incarnation (same virtual time, same order), where `invokeConsumer` calls it again and it runs
+ * the user's handler — as the process, so that its code, its sleeps and the crash points it
+ * reaches (`before-ack`) die with it. Only owned consumers pay for the extra event.
+ */
+function ownedHandler(
+  sim: { readonly currentProcess: Incarnation["process"] | null },
+  owner: Incarnation,
+  handler: ConsumerHandler,
+): ConsumerHandler {
+  const process = owner.process;
+  return (delivery) => {
+    // The live current incarnation of a process is always its latest one.
+    if (sim.currentProcess === process && process.currentToken === owner) return handler(delivery);
+    process.runAs(owner, () => invokeConsumer(delivery));
+    return undefined;
+  };
+}
+
 const SETTLE_ACK = 0;
 const SETTLE_REQUEUE = 1;
 const SETTLE_DISCARD = 2;
@@ -249,6 +272,11 @@ export class AmqpChannel {
   readonly consumers = new Map<string, Consumer>();
   /** @internal Nacks scheduled but not yet delivered to listeners. */
   undeliveredNacks = 0;
+  /**
+   * @internal True when the last settle (ack, nack, reject) called by process code did not happen:
+   * the process died at its `before-ack` point. Facades read it to record nothing for it.
+   */
+  settleKilled = false;
   private consumerPrefetch = 0;
   private confirming = false;
   private publishSeq = 0;
@@ -330,6 +358,11 @@ export class AmqpChannel {
     // biome-ignore lint/suspicious/noExplicitAny: see on().
     this.emitter?.off(event, listener as any);
     return this;
+  }
+
+  /** @internal The client vanished (its connection was dropped): nobody hears this channel's events. */
+  forgetListeners(): void {
+    this.emitter = null;
   }
 
   /** @internal */
@@ -671,7 +704,9 @@ export class AmqpChannel {
           },
         );
       }
-      const consumer = new QueueConsumer<AmqpMessage, AmqpChannel>(tag, target, this, handler, {
+      const owner = this.connection.owner;
+      const run = owner === null ? handler : ownedHandler(this.broker.sim, owner, handler);
+      const consumer = new QueueConsumer<AmqpMessage, AmqpChannel>(tag, target, this, run, {
         noAck,
         prefetch,
         priority: (priority as number | undefined) ?? 0,
@@ -804,21 +839,27 @@ export class AmqpChannel {
   ack(delivery: AnyDelivery | number, multiple = false): void {
     if (this.closedFlag) throw closedError("channel", this.id, this.cause);
     const tag = typeof delivery === "number" ? delivery : this.ownTag(delivery);
+    // Outside processes the crash points cost this one check.
+    const inProcess = this.broker.sim.currentProcess !== null;
     if (multiple === false) {
       const found = this.unacked.get(tag);
       if (found === undefined) {
         this.checkTag(tag, "ack");
         throw this.failOn(unknownDeliveryTag(tag));
       }
+      if (inProcess && this.reachSettlePoint(CRASH_POINTS.beforeAck, "ack", tag, false, false)) return;
       this.unacked.delete(tag);
       this.settleOne(found, SETTLE_ACK, "ack");
       const queue = found.source;
       if (!queue.deleted && queue.ready > 0) queue.dispatch();
       this.afterSettle();
+      if (inProcess) this.reachSettlePoint(CRASH_POINTS.afterAck, "ack", tag, false, false);
       return;
     }
     booleanOption(multiple, "multiple", "AmqpChannel.ack");
+    if (inProcess && this.reachSettlePoint(CRASH_POINTS.beforeAck, "ack", tag, multiple, false)) return;
     this.settleMany(tag, multiple, SETTLE_ACK, "ack");
+    if (inProcess) this.reachSettlePoint(CRASH_POINTS.afterAck, "ack", tag, multiple, false);
   }
 
   /**
@@ -836,7 +877,10 @@ export class AmqpChannel {
     const tag = typeof delivery === "number" ? delivery : this.ownTag(delivery);
     booleanOption(multiple, "multiple", "AmqpChannel.nack");
     booleanOption(requeue, "requeue", "AmqpChannel.nack");
+    const inProcess = this.broker.sim.currentProcess !== null;
+    if (inProcess && this.reachSettlePoint(CRASH_POINTS.beforeAck, "nack", tag, multiple, requeue)) return;
     this.settleMany(tag, multiple, requeue ? SETTLE_REQUEUE : SETTLE_DISCARD, "nack");
+    if (inProcess) this.reachSettlePoint(CRASH_POINTS.afterAck, "nack", tag, multiple, requeue);
   }
 
   /** Rejects one delivery: requeue (default) or dead-letter/discard. */
@@ -844,7 +888,10 @@ export class AmqpChannel {
     if (this.closedFlag) throw closedError("channel", this.id, this.cause);
     const tag = typeof delivery === "number" ? delivery : this.ownTag(delivery);
     booleanOption(requeue, "requeue", "AmqpChannel.reject");
+    const inProcess = this.broker.sim.currentProcess !== null;
+    if (inProcess && this.reachSettlePoint(CRASH_POINTS.beforeAck, "reject", tag, false, requeue)) return;
     this.settleMany(tag, false, requeue ? SETTLE_REQUEUE : SETTLE_DISCARD, "reject");
+    if (inProcess) this.reachSettlePoint(CRASH_POINTS.afterAck, "reject", tag, false, requeue);
   }
 
   /** Acknowledges every unacked delivery on the channel. */
@@ -864,6 +911,30 @@ export class AmqpChannel {
   recover(): void {
     this.assertOpen();
     this.settleMany(0, true, SETTLE_REQUEUE, "nack");
+  }
+
+  /**
+   * A settle crash point (`before-ack` / `after-ack`) reached by process code; true when the
+   * process died there. `settleKilled` tells a facade which side of the settle the crash fell on.
+   */
+  private reachSettlePoint(
+    point: string,
+    method: "ack" | "nack" | "reject",
+    deliveryTag: number,
+    multiple: boolean,
+    requeue: boolean,
+  ): boolean {
+    const before = point === CRASH_POINTS.beforeAck;
+    if (before) this.settleKilled = false;
+    const killed = this.broker.sim.crashPoint(point, {
+      method,
+      channel: this.id,
+      deliveryTag,
+      multiple,
+      requeue: method === "ack" ? null : requeue,
+    });
+    if (killed && before) this.settleKilled = true;
+    return killed;
   }
 
   private ownTag(delivery: AnyDelivery): number {

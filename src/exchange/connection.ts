@@ -1,4 +1,5 @@
 import { EventEmitter } from "eventemitter3";
+import { currentIncarnation, type Droppable, type Incarnation } from "../scheduler/process.js";
 import { checkOptions, checkString } from "../scheduler/validate.js";
 import { type AmqpError, closedError } from "./amqp-error.js";
 import type { AmqpQueue } from "./amqp-queue.js";
@@ -47,9 +48,17 @@ function deliverConnectionClose(notice: ConnectionNotice): void {
   emitter.emit("close", notice.error);
 }
 
+/** What the broker logs when a client vanishes without a close frame. */
+const LOST_TEXT = "client unexpectedly closed TCP connection";
+
 /**
  * A client connection: it owns channels and exclusive queues. Closing it closes every channel
  * (requeueing their unacked messages, `redelivered = true`) and then deletes its exclusive queues.
+ *
+ * Created while a process runs (`sim.spawn`), it belongs to that process: its consumers' handlers
+ * run as the process, and when the process crashes the connection is dropped — the broker sees
+ * the socket go away and reacts as to a client close (everything unacked is requeued,
+ * `redelivered = true`, exclusive queues go), but the dead client hears nothing.
  *
  * @example
  * ```ts
@@ -59,7 +68,7 @@ function deliverConnectionClose(notice: ConnectionNotice): void {
  * connection.close(); // the queue goes with it
  * ```
  */
-export class AmqpConnection {
+export class AmqpConnection implements Droppable {
   /** Broker-wide connection id, from 1. */
   readonly id: number;
   /** Name for traces. */
@@ -72,7 +81,13 @@ export class AmqpConnection {
   readonly channelMap = new Map<number, AmqpChannel>();
   /** @internal Exclusive queues this connection owns. */
   readonly exclusiveQueues = new Set<AmqpQueue>();
+  /**
+   * @internal The process incarnation that created it (null: none). Its consumers' handlers run
+   * as that incarnation, so that their code dies with it.
+   */
+  readonly owner: Incarnation | null;
   private closedFlag = false;
+  private lost = false;
   private error: AmqpError | null = null;
   private emitter: EventEmitter<AmqpConnectionEvents> | null = null;
 
@@ -86,6 +101,9 @@ export class AmqpConnection {
     this.id = id;
     this.name = name;
     this.user = user;
+    const sim = broker.sim;
+    this.owner = currentIncarnation(sim);
+    if (this.owner !== null) sim.own(this);
   }
 
   /** True once closed. */
@@ -131,6 +149,30 @@ export class AmqpConnection {
     this.shutdown(null);
   }
 
+  /**
+   * Vanishes without goodbye, as when the client's OS process is killed: no close frame. The
+   * broker notices the lost socket at once and closes everything as for a client close (unacked
+   * messages requeued with `redelivered = true`, exclusive queues deleted); no listener of this
+   * connection or its channels hears of it — they belonged to the dead client. Idempotent. A
+   * crashed process drops the connections it owns by itself.
+   *
+   * @example
+   * ```ts
+   * const worker = sim.spawn("worker", () => {
+   *   broker.connect().channel().consume("jobs", () => {}); // never acks
+   * });
+   * sim.after(10, () => worker.crash()); // drops the connection: the jobs go back, redelivered
+   * ```
+   */
+  drop(): void {
+    if (this.closedFlag) return;
+    this.lost = true;
+    // The dead client's listeners are gone with it.
+    this.emitter = null;
+    for (const channel of this.channelMap.values()) channel.forgetListeners();
+    this.shutdown(null);
+  }
+
   /** Adds a listener (called as a simulation event). */
   on<E extends keyof AmqpConnectionEvents>(event: E, listener: AmqpConnectionEvents[E]): this {
     // biome-ignore lint/suspicious/noExplicitAny: eventemitter3's listener typing needs the cast.
@@ -171,7 +213,7 @@ export class AmqpConnection {
       bus.emit("amqp.connection-close", {
         connection: this.id,
         replyCode: error === null ? null : error.replyCode,
-        replyText: error === null ? null : error.replyText,
+        replyText: error === null ? (this.lost ? LOST_TEXT : null) : error.replyText,
       });
     }
     broker.sim.defer(deliverConnectionClose, { connection: this, error });

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, invariant } from "../scheduler/errors.js";
+import { CRASH_POINTS, type Droppable, neverSettles } from "../scheduler/process.js";
 import {
   checkInteger,
   checkNonNegative,
@@ -186,7 +187,7 @@ interface Assigned {
  * consumer.commitSync();
  * ```
  */
-export class Consumer {
+export class Consumer implements Droppable {
   readonly clientId: string;
   readonly groupId: string | null;
   readonly cluster: LogCluster;
@@ -225,6 +226,8 @@ export class Consumer {
   private seenMetadataVersion = -1;
   private joinedSignature = "";
   private closed = false;
+  /** Dropped by a crashing process: its async calls never settle. */
+  private dropped = false;
   private callbackError: unknown = null;
 
   /** @internal Use `cluster.consumer(options)`. */
@@ -306,6 +309,8 @@ export class Consumer {
     this.groupId = groupId;
     this.cluster = cluster;
     this.nextAutoCommitAt = cluster.sim.now + config.autoCommitIntervalMs;
+    // Created by a process's code, it dies with that process (see drop).
+    cluster.sim.own(this);
   }
 
   // ---------------------------------------------------------------- subscription
@@ -447,7 +452,8 @@ export class Consumer {
       this.membership.polled();
       this.maintainGroup();
     }
-    this.maybeAutoCommit();
+    // The process died at the auto-commit's crash point: it fetches nothing more.
+    if (this.maybeAutoCommit()) return [];
     const records = this.fetch();
     if (this.callbackError !== null) {
       const error = this.callbackError;
@@ -478,6 +484,8 @@ export class Consumer {
     const deadline = sim.now + timeoutMs;
     for (;;) {
       const records = this.poll();
+      // A process that died inside poll never gets an answer.
+      if (this.dropped) return neverSettles();
       if (records.length > 0 || sim.now >= deadline) return records;
       await this.waitForWork(Math.min(deadline, sim.now + Math.max(this.config.fetchMaxWaitMs, 1)));
     }
@@ -503,6 +511,7 @@ export class Consumer {
     const list = offsets === undefined ? this.positions() : checkOffsetList(offsets, "offsets", where);
     const groupId = this.requireGroup(where);
     if (list.length === 0) return;
+    if (this.commitPoint(CRASH_POINTS.beforeCommit, groupId, list, false)) return;
     const network = this.cluster.network;
     const fault = network.decide({
       kind: "commit",
@@ -516,6 +525,7 @@ export class Consumer {
     if (fault.dropRequest) throw this.commitTimeout(groupId, false);
     this.cluster.coordinator.commit(groupId, this.identity(), list, false);
     if (fault.dropResponse) throw this.commitTimeout(groupId, true);
+    this.commitPoint(CRASH_POINTS.afterCommit, groupId, list, false);
   }
 
   /**
@@ -539,7 +549,20 @@ export class Consumer {
     if (callback !== undefined && typeof callback !== "function") {
       throw new InvalidArgumentError(`${where}: callback must be a function.`);
     }
-    return this.sendCommit(groupId, list, false, callback ?? null);
+    if (this.cluster.sim.currentProcess === null)
+      return this.sendCommit(groupId, list, false, callback ?? null);
+    if (list.length > 0 && this.commitPoint(CRASH_POINTS.beforeCommit, groupId, list, false))
+      return neverSettles();
+    const sent = this.sendCommit(groupId, list, false, callback ?? null);
+    if (list.length === 0) return sent;
+    // The response settles as the process (the deferred was created by it): the after-commit
+    // point is reached there, and a process that dies at it never sees the commit resolve.
+    const acknowledged = sent.then(() => {
+      if (this.commitPoint(CRASH_POINTS.afterCommit, groupId, list, false)) return neverSettles<void>();
+      return undefined;
+    });
+    acknowledged.catch(() => {});
+    return acknowledged;
   }
 
   /**
@@ -755,6 +778,25 @@ export class Consumer {
     this.closed = true;
     this.membership?.stop();
     this.cluster.forget(this);
+  }
+
+  /**
+   * Vanishes as a crashed process's consumer does — {@link crash}, and a `pollAsync` in progress
+   * never returns. A process that crashes drops the consumers it created by itself.
+   *
+   * @example
+   * ```ts
+   * const p = sim.spawn("worker", async () => {
+   *   const consumer = cluster.consumer({ groupId: "billing" }); // owned by "worker"
+   *   consumer.subscribe(["orders"]);
+   *   for (;;) await consumer.pollAsync(1000);
+   * });
+   * sim.after(5000, () => p.crash()); // no LeaveGroup: evicted after session.timeout.ms
+   * ```
+   */
+  drop(): void {
+    this.dropped = true;
+    this.crash();
   }
 
   /** Asserts consumer invariants. */
@@ -1092,14 +1134,30 @@ export class Consumer {
     return { memberId: "", generation: -1, groupInstanceId: null };
   }
 
-  private maybeAutoCommit(): void {
-    if (!this.config.enableAutoCommit || this.groupId === null) return;
+  /** The periodic auto-commit at the start of a poll; true when the process died at its crash point. */
+  private maybeAutoCommit(): boolean {
+    if (!this.config.enableAutoCommit || this.groupId === null) return false;
     const now = this.cluster.sim.now;
-    if (now < this.nextAutoCommitAt) return;
+    if (now < this.nextAutoCommitAt) return false;
     this.nextAutoCommitAt = now + this.config.autoCommitIntervalMs;
-    if (this.mode === "subscribe" && (this.membership === null || !this.membership.inGroup)) return;
+    if (this.mode === "subscribe" && (this.membership === null || !this.membership.inGroup)) return false;
     const list = this.positions();
-    if (list.length > 0) this.sendCommit(this.groupId, list, true, null);
+    if (list.length === 0) return false;
+    if (this.commitPoint(CRASH_POINTS.beforeCommit, this.groupId, list, true)) return true;
+    this.sendCommit(this.groupId, list, true, null);
+    return false;
+  }
+
+  /** A commit crash point; true when the process whose code runs now died there (one check outside processes). */
+  private commitPoint(
+    point: string,
+    groupId: string,
+    offsets: readonly TopicPartitionOffset[],
+    auto: boolean,
+  ): boolean {
+    const sim = this.cluster.sim;
+    if (sim.currentProcess === null) return false;
+    return sim.crashPoint(point, { groupId, offsets: offsets.map((o) => ({ ...o })), auto });
   }
 
   /** Auto-commit before a rebalance or on close: synchronous; failures only reported as events. */

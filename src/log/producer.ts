@@ -1,4 +1,5 @@
 import { InvalidArgumentError, invariant } from "../scheduler/errors.js";
+import { type Droppable, neverSettles } from "../scheduler/process.js";
 import type { TimerId } from "../scheduler/timer-queue.js";
 import { checkInteger, checkNonNegative, checkOptions, checkString } from "../scheduler/validate.js";
 import type { LogCluster, ProduceBatchResult } from "./cluster.js";
@@ -226,7 +227,7 @@ function newConnection(): Connection {
  * await producer.close();
  * ```
  */
-export class Producer {
+export class Producer implements Droppable {
   readonly clientId: string;
   readonly cluster: LogCluster;
   /** Resolved options. */
@@ -362,6 +363,8 @@ export class Producer {
       this.epochValue = -1;
       this.txn = null;
     }
+    // Created by a process's code, it dies with that process (see drop).
+    cluster.sim.own(this);
   }
 
   /** Producer id (-1 when not idempotent, or transactional before `initTransactions`). */
@@ -418,7 +421,8 @@ export class Producer {
     }
     // Transactional: only inside a transaction (checked before anything — topic auto-creation,
     // partitioner state — can change); the before-send fault point may crash the producer here.
-    this.txn?.checkSend(where);
+    // A process that died at the transactional send's crash point never hears back.
+    if (this.txn?.checkSend(where) === true) return neverSettles();
     const topic = this.cluster.resolveTopic(record.topic, where);
     const key = record.key ?? null;
     const headers = record.headers ?? null;
@@ -707,6 +711,24 @@ export class Producer {
     if (this.wakeTimer >= 0) this.cluster.sim.cancel(this.wakeTimer);
     this.cluster.forget(this);
     this.resolveIdle();
+  }
+
+  /**
+   * Vanishes as a crashed process's producer does: {@link crash}. An open transaction stays open
+   * at the coordinator until the next incarnation's `initTransactions` (same transactional id)
+   * aborts it, or `transaction.timeout.ms` does. A process that crashes drops the producers it
+   * created by itself.
+   *
+   * @example
+   * ```ts
+   * sim.spawn("relay", async () => {
+   *   const producer = cluster.producer({ transactionalId: "relay" }); // owned by "relay"
+   *   await producer.initTransactions(); // aborts what a crashed earlier incarnation left open
+   * });
+   * ```
+   */
+  drop(): void {
+    this.crash();
   }
 
   /** Asserts producer invariants: in-flight accounting and limits. */

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, invariant } from "../scheduler/errors.js";
+import { CRASH_POINTS, type ModelCrashPoint, neverSettles } from "../scheduler/process.js";
 import { checkInteger, checkOptions, checkString } from "../scheduler/validate.js";
 import type { LogCluster } from "./cluster.js";
 import { CommitFailedError, LogError, type LogErrorCode } from "./errors.js";
@@ -119,6 +120,21 @@ export const TXN_CRASH_POINTS: readonly TxnCrashPoint[] = Object.freeze([
   "before-abort",
   "after-abort",
 ]);
+
+/**
+ * The process-level crash point (`sim.crashPoint`, see `CRASH_POINTS`) each transactional fault
+ * point also is: the kernel's crash hook kills the process there, not only the producer.
+ */
+const PROCESS_POINT: Readonly<Record<TxnCrashPoint, ModelCrashPoint>> = Object.freeze({
+  "before-send": CRASH_POINTS.beforeTransactionalSend,
+  "before-send-offsets": CRASH_POINTS.beforeSendOffsets,
+  "after-send-offsets": CRASH_POINTS.afterSendOffsets,
+  "before-commit": CRASH_POINTS.beforeCommitTransaction,
+  "during-commit": CRASH_POINTS.duringCommitTransaction,
+  "after-commit": CRASH_POINTS.afterCommitTransaction,
+  "before-abort": CRASH_POINTS.beforeAbortTransaction,
+  "after-abort": CRASH_POINTS.afterAbortTransaction,
+});
 
 /** What a crash hook is told. */
 export interface TxnCrashInfo {
@@ -334,8 +350,11 @@ export class TransactionManager {
     this.sendsInTransaction = 0;
   }
 
-  /** Called by `Producer.send` before anything is queued: state check and the `before-send` fault point. */
-  checkSend(where: string): void {
+  /**
+   * Called by `Producer.send` before anything is queued: state check and the `before-send` fault
+   * point. True when the process running the send died there (the send must then do nothing).
+   */
+  checkSend(where: string): boolean {
     this.throwIfFatal();
     if (this.stateValue === "ABORTABLE_ERROR") throw this.mustAbort(where);
     if (this.stateValue !== "IN_TRANSACTION") {
@@ -344,7 +363,7 @@ export class TransactionManager {
         "a transactional producer sends only inside a transaction (beginTransaction first)",
       );
     }
-    this.crashPoint("before-send", where);
+    return this.crashPoint("before-send", where);
   }
 
   /** Called by `Producer.send` once the record is queued. */
@@ -369,7 +388,7 @@ export class TransactionManager {
       );
     }
     if (list.length === 0) return Promise.resolve();
-    this.crashPoint("before-send-offsets", where);
+    if (this.crashPoint("before-send-offsets", where)) return neverSettles();
     return this.track(this.doSendOffsets(list, group, where));
   }
 
@@ -382,7 +401,7 @@ export class TransactionManager {
       throw this.stateError(where, "commitTransaction needs an open transaction (beginTransaction first)");
     }
     if (this.ending?.result === "commit") return this.ending.promise;
-    this.crashPoint("before-commit", where);
+    if (this.crashPoint("before-commit", where)) return neverSettles();
     if (this.stateValue === "IN_TRANSACTION") this.transition("COMMITTING_TRANSACTION");
     return this.end("commit", where);
   }
@@ -399,7 +418,7 @@ export class TransactionManager {
       throw this.stateError(where, "abortTransaction needs an open transaction (beginTransaction first)");
     }
     if (this.ending?.result === "abort") return this.ending.promise;
-    this.crashPoint("before-abort", where);
+    if (this.crashPoint("before-abort", where)) return neverSettles();
     if (this.stateValue !== "ABORTING_TRANSACTION") this.transition("ABORTING_TRANSACTION");
     this.producer.abortUnsent(
       new LogError(
@@ -537,7 +556,7 @@ export class TransactionManager {
       }),
     );
     this.handleFailure(r, where);
-    this.crashPoint("after-send-offsets", where);
+    if (this.crashPoint("after-send-offsets", where)) await neverSettles();
   }
 
   private async doEnd(result: TxnResult, where: string): Promise<void> {
@@ -590,7 +609,7 @@ export class TransactionManager {
     } else {
       this.transition("READY");
     }
-    this.crashPoint(result === "commit" ? "after-commit" : "after-abort", where);
+    if (this.crashPoint(result === "commit" ? "after-commit" : "after-abort", where)) await neverSettles();
   }
 
   private readonly sendAddPartitions = (): void => {
@@ -761,20 +780,30 @@ export class TransactionManager {
     throw error;
   }
 
-  private crashPoint(point: TxnCrashPoint, where: string): void {
+  /**
+   * A fault point. The producer's own hook (or the cluster's) may crash the producer here: then
+   * this throws PRODUCER_CLOSED. Reached by a process's code, it is also the process-level crash
+   * point {@link PROCESS_POINT}: returns true when the kernel's crash hook killed the process
+   * there (its producers are dropped), and the caller must then do nothing of what follows.
+   */
+  private crashPoint(point: TxnCrashPoint, where: string): boolean {
+    if (this.crashedValue) return false;
     const hook = this.crashHook ?? this.cluster.transactionCrashHook;
-    if (hook === null || this.crashedValue) return;
+    const sim = this.cluster.sim;
+    if (hook === null && sim.currentProcess === null) return false;
     const info: TxnCrashInfo = {
       clientId: this.producer.clientId,
       transactionalId: this.transactionalId,
       transaction: this.transactionsBegun,
       send: this.sendsInTransaction,
     };
-    if (!hook(point, info)) return;
-    const bus = this.cluster.sim.bus;
-    if (bus.wants("producer.crash-point")) bus.emit("producer.crash-point", { ...info, point });
-    this.producer.crash();
-    throw this.closedError(`it crashed at fault point ${point} (${where})`);
+    if (hook?.(point, info)) {
+      const bus = sim.bus;
+      if (bus.wants("producer.crash-point")) bus.emit("producer.crash-point", { ...info, point });
+      this.producer.crash();
+      throw this.closedError(`it crashed at fault point ${point} (${where})`);
+    }
+    return sim.currentProcess !== null && sim.crashPoint(PROCESS_POINT[point], info);
   }
 
   private track<T>(promise: Promise<T>): Promise<T> {

@@ -42,6 +42,85 @@ export interface CrashPointInfo {
 export type CrashHook = (info: CrashPointInfo) => boolean;
 
 /**
+ * The crash points the broker models reach (through `sim.crashPoint`) when code running in a
+ * process calls them; the facades reach the same ones, because they call into the models. A crash
+ * hook (`sim.setCrashHook`) that returns true at one kills the process right there: for a
+ * `before-*` point the operation never happens, for an `after-*` point it happened and nothing the
+ * caller would do next runs. User code adds its own with `ctx.point(name)` ("after-process", …).
+ *
+ * - `before-ack` / `after-ack`: around an AMQP channel's `ack`, `nack` and `reject` (details:
+ *   `{ method, channel, deliveryTag, multiple, requeue }`; `method` tells the three apart).
+ * - `before-commit` / `after-commit`: around a Kafka consumer's offset commit — `commitSync`,
+ *   `commitAsync`, and the auto-commit at the start of a poll (details: `{ groupId, offsets, auto }`);
+ *   `after-commit` is reached once the client knows the commit succeeded.
+ * - `before-transactional-send`: before each record a transactional producer sends.
+ * - `before-send-offsets` / `after-send-offsets`: around `sendOffsetsToTransaction`.
+ * - `before-commit-transaction`: entering `commitTransaction`, before the flush;
+ *   `during-commit-transaction`: right after EndTxn(commit) left (the coordinator will commit, the
+ *   process never hears); `after-commit-transaction`: the commit was acknowledged.
+ * - `before-abort-transaction` / `after-abort-transaction`: around `abortTransaction`.
+ *
+ * Transactional details: `{ clientId, transactionalId, transaction, send }`.
+ *
+ * @example
+ * ```ts
+ * sim.setCrashHook(({ process, point }) => process.name === "worker" && point === CRASH_POINTS.beforeAck);
+ * ```
+ */
+export const CRASH_POINTS = Object.freeze({
+  beforeAck: "before-ack",
+  afterAck: "after-ack",
+  beforeCommit: "before-commit",
+  afterCommit: "after-commit",
+  beforeTransactionalSend: "before-transactional-send",
+  beforeSendOffsets: "before-send-offsets",
+  afterSendOffsets: "after-send-offsets",
+  beforeCommitTransaction: "before-commit-transaction",
+  duringCommitTransaction: "during-commit-transaction",
+  afterCommitTransaction: "after-commit-transaction",
+  beforeAbortTransaction: "before-abort-transaction",
+  afterAbortTransaction: "after-abort-transaction",
+} as const);
+
+/** The name of one of the models' crash points (see {@link CRASH_POINTS}). */
+export type ModelCrashPoint = (typeof CRASH_POINTS)[keyof typeof CRASH_POINTS];
+
+/**
+ * @internal A promise that never settles: what a model's async call returns when its process died
+ * at a crash point inside it, so that the caller's continuation never runs (as in a killed process).
+ */
+export function neverSettles<T>(): Promise<T> {
+  return new Promise<T>(() => {});
+}
+
+/** @internal The part of a simulation the models ask about the process that runs now. */
+interface CurrentProcessSource {
+  readonly currentProcess: SimProcess | null;
+}
+
+/**
+ * @internal The incarnation whose code runs now, or null: what a client created now belongs to
+ * (and dies with).
+ */
+export function currentIncarnation(sim: CurrentProcessSource): Incarnation | null {
+  const process = sim.currentProcess;
+  return process === null ? null : process.currentToken;
+}
+
+/**
+ * @internal Takes `resource` back from the process that runs now: a facade that owns the native
+ * clients it creates lazily drops them itself, so they must not also belong to whichever process
+ * happened to run when they were created.
+ */
+export function releaseOwnership(sim: CurrentProcessSource, resource: Droppable): void {
+  const process = sim.currentProcess;
+  if (process === null) return;
+  const owned = process.currentToken.owned;
+  const index = owned.indexOf(resource);
+  if (index >= 0) owned.splice(index, 1);
+}
+
+/**
  * What `main` gets: the simulation, its process, and the calls that make a crash precise.
  *
  * @example
@@ -94,7 +173,12 @@ export interface ProcessKernel<S> {
   readonly self: S;
   /** Schedules `fn` at now + delayMs, owned by `token` (runs with it as the current process). */
   runAs(token: Incarnation, delayMs: number, fn: () => unknown): void;
-  sleep(delayMs: number): Promise<void>;
+  /**
+   * A sleep owned by `owner` (the incarnation whose `ctx.sleep` asked), whatever runs now: code
+   * that hopped through a real macrotask has no current process, yet its `ctx.sleep` must still
+   * die with its incarnation. A kernel that ignores `owner` falls back to the current process.
+   */
+  sleep(delayMs: number, owner?: Incarnation): Promise<void>;
   never(): Promise<never>;
   /** The incarnation whose code runs now, or null. */
   current(): Incarnation | null;
@@ -105,6 +189,12 @@ export interface ProcessKernel<S> {
   /** Surfaces an error nobody awaits: the next drive call rejects with it. */
   fail(error: unknown): void;
   emit(type: string, payload: Record<string, unknown>): void;
+  /**
+   * Marks async progress: promise continuations are pending, so the drive loop must reach a
+   * macrotask boundary before it fires the next event. Optional: without it the process settles a
+   * simulation deferred of its own, which has the same effect.
+   */
+  progress?(): void;
   crashHook(): CrashHook | null;
   pointOccurrence(process: string, point: string): number;
 }
@@ -264,6 +354,9 @@ export class SimProcess {
       typeof result === "object" &&
       typeof (result as PromiseLike<unknown>).then === "function"
     ) {
+      // Main's continuations belong to this event: without this the loop could fire the next event
+      // (another process's start) in the same macrotask, and main would resume as that process.
+      this.markProgress();
       (result as PromiseLike<unknown>).then(
         () => this.ended(token, undefined, false),
         (error: unknown) => this.ended(token, error, true),
@@ -271,6 +364,17 @@ export class SimProcess {
     } else {
       this.ended(token, undefined, false);
     }
+  }
+
+  private markProgress(): void {
+    const kernel = this.kernel;
+    if (kernel.progress !== undefined) {
+      kernel.progress();
+      return;
+    }
+    // A deferred settled at once by the current process counts as async progress.
+    const sim = kernel.self as { deferred?: () => { resolve(value: undefined): void } };
+    sim.deferred?.().resolve(undefined);
   }
 
   private ended(token: Incarnation, error: unknown, failed: boolean): void {
@@ -324,7 +428,7 @@ export class SimProcess {
       process: this,
       name: this.name,
       incarnation: token.number,
-      sleep: (delayMs: number) => (token.alive ? kernel.sleep(delayMs) : kernel.never()),
+      sleep: (delayMs: number) => (token.alive ? kernel.sleep(delayMs, token) : kernel.never()),
       point: (name: string, details?: unknown) => {
         checkString(name, "name", "ctx.point");
         if (!token.alive) return kernel.never();
@@ -336,6 +440,16 @@ export class SimProcess {
         return resource;
       },
     };
+  }
+
+  /**
+   * @internal Runs `fn` as incarnation `token` in an event at the current time, after what is
+   * already due now; never if the incarnation has died by then. Models use it to hand a client's
+   * callbacks (an AMQP consumer's deliveries) to the process that owns the client.
+   */
+  runAs(token: Incarnation, fn: () => unknown): void {
+    invariant(token.process === this, () => `process ${this.name}: runAs with another process's incarnation`);
+    if (token.alive) this.kernel.runAs(token, 0, fn);
   }
 
   /** @internal A named crash point reached by this process's code; true if it crashed there. */

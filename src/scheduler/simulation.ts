@@ -3,7 +3,15 @@ import { CronSchedule, type CronScheduleOptions } from "./cron-schedule.js";
 import { BrokerlabError, InvalidArgumentError, InvalidStateError, invariant } from "./errors.js";
 import { EventBus } from "./event-bus.js";
 import { RepeatingHandle, TimerHandle } from "./handles.js";
-import { hostPendingWork, macrotaskBoundary, wallClockMs, wallDelay, wallElapsedMs } from "./host-runner.js";
+import {
+  hostMayHop,
+  hostPendingWork,
+  hostTurn,
+  macrotaskBoundary,
+  wallClockMs,
+  wallDelay,
+  wallElapsedMs,
+} from "./host-runner.js";
 import {
   type CrashHook,
   checkDroppable,
@@ -34,7 +42,10 @@ import {
  * How virtual time moves.
  * - `manual` (default): only when the program calls `step`, `runUntil`, `runFor` or `run`.
  * - `auto`: by itself, instantly, whenever the host program has nothing else to do; for code that
- *   knows nothing of the simulation (an application written against amqplib or kafkajs).
+ *   knows nothing of the simulation (an application written against amqplib or kafkajs). Time
+ *   advances for work, not idleness: with only background timers left it parks after
+ *   `autoIdleMs`, and while the program has a real timer of its own pending it follows the wall
+ *   clock instead of jumping (see {@link AutoRunner}).
  * - `realtime`: following the wall clock at `speed` virtual ms per wall ms; for demos.
  */
 export type DriveMode = "manual" | "auto" | "realtime";
@@ -67,9 +78,10 @@ export interface SimulationOptions {
    */
   foreignTurns?: number;
   /**
-   * Auto mode only: virtual milliseconds the runner keeps firing periodic timers (heartbeats, beat
-   * schedules) with no other work pending before it parks until new work is scheduled.
-   * Default 600 000 (10 virtual minutes).
+   * Auto mode: virtual milliseconds the runner keeps firing background timers (heartbeats, beat
+   * schedules, idle long-polls) after the last foreground event before it parks until new work is
+   * scheduled; realtime mode: how long such timers alone hold the host open. Also until()'s
+   * horizon for repeating timers. Default 600 000 (10 virtual minutes).
    */
   autoIdleMs?: number;
 }
@@ -154,7 +166,30 @@ interface DriveRequest {
   waitForeign: "io" | "timers" | false;
   /** Stop as soon as this turns true (until). */
   done: { settled: boolean } | null;
+  /** Auto runner only: how far background events may run ahead, or null for no such bound. */
+  auto: AutoSliceOptions | null;
 }
+
+/**
+ * @internal How far an auto runner's slice may go when no foreground work is pending: background
+ * events (heartbeats, long-polls, retention checks) fire only up to `min(followLimit(),
+ * max(lastWorkTime, floor) + idleMs)`, re-evaluated before every event, so a slice never runs idle
+ * loops past the idle horizon (or ahead of the wall clock) even when the last foreground event
+ * fired in the middle of it. The runner owns the object and may update it while the slice runs.
+ */
+export interface AutoSliceOptions {
+  /** Virtual ms of background-only activity allowed after the last work. */
+  readonly idleMs: number;
+  /** Virtual time of the last work the runner saw outside events (a wake, a nudge). */
+  floor: number;
+  /** Latest virtual time a background event may fire at now (wall-clock following), or +Infinity. */
+  readonly followLimit: () => number;
+  /** `wallElapsedMs()` reading past which the slice yields to the host, checked every few events. */
+  wallUntil: number;
+}
+
+/** Events between two looks at the wall clock in an auto slice. */
+const WALL_CHECK_EVERY = 64;
 
 /** Options of {@link Simulation.until}. */
 export interface UntilOptions {
@@ -210,6 +245,8 @@ export class Simulation {
   private driveEnded: Promise<void> = Promise.resolve();
   private closed = false;
   private eventsExecuted = 0;
+  /** Virtual time of the last foreground event fired: the auto runner's measure of "work". */
+  private workAt: number;
 
   // Async bookkeeping: "dirty" means some promise was involved since the last macrotask boundary.
   private asyncDirty = false;
@@ -325,6 +362,7 @@ export class Simulation {
     this.seed = seed;
     this.start = start;
     this.nowMs = start;
+    this.workAt = start;
     this.drive = drive;
     this.random = new RandomSource(seed);
     this.bus = new EventBus(() => this.nowMs);
@@ -362,6 +400,15 @@ export class Simulation {
     return this.eventsExecuted;
   }
 
+  /**
+   * @internal Virtual time of the last foreground event fired (or of creation): what the auto
+   * runner measures idleness from. Background events (repeating timers, idle long-polls,
+   * heartbeats) do not move it.
+   */
+  get lastWorkTime(): number {
+    return this.workAt;
+  }
+
   /** Async handlers (callbacks that returned a promise) still running. */
   get asyncHandlersRunning(): number {
     return this.asyncRunning;
@@ -392,6 +439,26 @@ export class Simulation {
     if (typeof fn !== "function") checkFunction(fn, "fn", "Simulation.defer");
     this.queue.pushNow(this.nowMs, ++this.seq, fn as TimerCallback, arg);
     if (this.wakeHook !== null) this.wakeHook(false);
+  }
+
+  /**
+   * @internal Like {@link schedule}, but background: the entry does not count as work, so `run()`
+   * does not wait for it and an auto runner may park while only such entries are pending. For the
+   * models' idle loops (heartbeat requests, long-poll timeouts) that re-arm themselves forever.
+   */
+  scheduleBackground<A>(time: number, fn: (arg: A) => unknown, arg?: A): TimerId {
+    if (!(time >= this.nowMs) || !Number.isFinite(time)) this.refuseTime(time, "scheduleBackground");
+    if (typeof fn !== "function") checkFunction(fn, "fn", "Simulation.scheduleBackground");
+    return this.push(time, fn as TimerCallback, arg, BACKGROUND);
+  }
+
+  /**
+   * @internal Tells the runner that code outside the simulation's events changed state that only
+   * background loops act on (a consumer resumed a paused partition): a parked auto runner wakes and
+   * grants the loops another idle horizon from now. Schedules nothing; a no-op in manual mode.
+   */
+  nudge(): void {
+    this.runner?.nudge();
   }
 
   /** Cancels a timer by id. Returns false if it already fired or was cancelled. */
@@ -496,8 +563,11 @@ export class Simulation {
     return this.sleepUntil(this.nowMs + delayMs, BACKGROUND);
   }
 
-  private sleepUntil(time: number, flags: number): Promise<void> {
-    const owner = this.liveCurrent();
+  private sleepUntil(
+    time: number,
+    flags: number,
+    owner: Incarnation | null = this.liveCurrent(),
+  ): Promise<void> {
     this.asyncProgress++;
     this.simWaits++;
     return new Promise<void>((resolve) => {
@@ -687,6 +757,7 @@ export class Simulation {
         advanceClock: true,
         waitForeign: "io",
         done: null,
+        auto: null,
       },
       "runUntil",
     );
@@ -712,6 +783,7 @@ export class Simulation {
         advanceClock: false,
         waitForeign: "io",
         done: null,
+        auto: null,
       },
       "run",
     );
@@ -784,6 +856,7 @@ export class Simulation {
           advanceClock: true,
           waitForeign: "timers",
           done: state,
+          auto: null,
         },
         "until",
       );
@@ -807,6 +880,7 @@ export class Simulation {
           advanceClock: false,
           waitForeign: false,
           done: state,
+          auto: null,
         },
         "until",
       );
@@ -858,9 +932,13 @@ export class Simulation {
    * @internal The runners' entry: runs up to `maxEvents` events due at or before `limit`, waiting
    * for macrotask boundaries after async work exactly as the manual drives do.
    */
-  async driveSlice(limit: number, maxEvents: number): Promise<DriveStop> {
+  async driveSlice(
+    limit: number,
+    maxEvents: number,
+    auto: AutoSliceOptions | null = null,
+  ): Promise<DriveStop> {
     return this.driveLoop(
-      { limit, untilIdle: false, maxEvents, advanceClock: false, waitForeign: false, done: null },
+      { limit, untilIdle: false, maxEvents, advanceClock: false, waitForeign: false, done: null, auto },
       "driveSlice",
     );
   }
@@ -902,7 +980,16 @@ export class Simulation {
         const call = new OwnedCall(token, fn, undefined, `process ${token.process.name}`, false);
         this.push(this.nowMs + delayMs, this.fireOwned as TimerCallback, call, OWNED);
       },
-      sleep: (delayMs) => this.sleep(delayMs),
+      // ctx.sleep names its incarnation: code that hopped through a real macrotask has no current
+      // process, yet its sleep must die with it.
+      sleep: (delayMs, owner) => {
+        checkNonNegative(delayMs, "delayMs", "ctx.sleep");
+        return this.sleepUntil(this.nowMs + delayMs, 0, owner?.alive ? owner : this.liveCurrent());
+      },
+      progress: () => {
+        this.asyncProgress++;
+        this.asyncDirty = true;
+      },
       never: () => new Promise<never>(() => {}),
       current: () => this.liveCurrent(),
       kill: (token) => {
@@ -993,6 +1080,7 @@ export class Simulation {
     queue.firedFn = null;
     queue.firedArg = undefined;
     this.eventsExecuted++;
+    if ((queue.firedFlags & BACKGROUND) === 0) this.workAt = this.nowMs;
     // Broker-side unless the entry says otherwise (fireOwned and fireRepeating set their owner).
     this.current = null;
     const result = fn(arg);
@@ -1062,7 +1150,7 @@ export class Simulation {
   private async driveEvents(request: DriveRequest): Promise<DriveStop> {
     const queue = this.queue;
     const guard = this.maxEventsPerRun;
-    const { limit, untilIdle, maxEvents, done } = request;
+    const { limit, untilIdle, maxEvents, done, auto } = request;
     let executed = 0;
     let grantedTurns = 0;
     // Code that ran before this call (a send() just before runFor) may still have continuations
@@ -1073,13 +1161,21 @@ export class Simulation {
       // Promise continuations are part of the event that resumed them: a macrotask boundary lets
       // every one of them run, whatever its depth, before the next event does.
       if (this.asyncDirty) {
+        // A granted turn must come after the program's own queued macrotasks (a fresh one);
+        // the first boundary only after the microtasks (a pooled one, much cheaper).
+        await (grantedTurns === 0 ? macrotaskBoundary() : hostTurn());
+        // Cleared after the wait: whatever marked the state dirty meanwhile ran in the microtasks
+        // the boundary has just drained, so it needs no second boundary.
         this.asyncDirty = false;
-        await macrotaskBoundary();
         this.current = null;
-        if (this.asyncRunning + this.mainsRunning > this.simWaits && grantedTurns < this.foreignTurns) {
-          // More code is running than there are simulation promises it could be waiting on: some
-          // of it may be hopping through real macrotasks (setImmediate, an I/O callback). Give it
-          // a few more turns before the next event.
+        if (
+          this.asyncRunning + this.mainsRunning > this.simWaits &&
+          grantedTurns < this.foreignTurns &&
+          hostMayHop()
+        ) {
+          // More code is running than there are simulation promises it could be waiting on, and
+          // the host has an immediate or I/O of the program's in flight: some of that code may be
+          // hopping through real macrotasks. Give it a few more turns before the next event.
           grantedTurns++;
           this.asyncDirty = true;
         }
@@ -1089,9 +1185,10 @@ export class Simulation {
       if (done?.settled) return "done";
       const next = queue.peekTime();
       const idle = untilIdle && queue.foreground === 0;
+      const bound = auto === null ? limit : this.autoBound(auto, limit);
       // An empty queue ends every drive, also one whose limit is +Infinity (the auto runner's):
       // `Infinity > Infinity` is false, and the loop would spin without ever firing an event.
-      if (idle || next > limit || next === Number.POSITIVE_INFINITY) {
+      if (idle || next > bound || next === Number.POSITIVE_INFINITY) {
         if (
           request.waitForeign !== false &&
           this.blockedOutside() &&
@@ -1111,6 +1208,21 @@ export class Simulation {
       // Run a burst of synchronous events without re-checking the async state between them;
       // an async handler sets asyncDirty, which ends the burst.
       const stopAt = Math.min(guard, maxEvents);
+      if (auto !== null) {
+        // The auto runner's burst: the bound moves with every event (work pushes the idle horizon
+        // out, the last foreground entry leaving pulls it in), and the host gets the thread back
+        // after `wallUntil` however cheap the events are, so its own timers are served on time.
+        while (queue.popInto(this.autoBound(auto, limit))) {
+          this.fire();
+          if (++executed >= stopAt) {
+            if (executed >= guard) await this.runaway(limit);
+            break;
+          }
+          if (this.asyncDirty) break;
+          if (executed % WALL_CHECK_EVERY === 0 && wallElapsedMs() >= auto.wallUntil) return "budget";
+        }
+        continue;
+      }
       while (queue.popInto(limit)) {
         this.fire();
         if (++executed >= stopAt) {
@@ -1120,6 +1232,17 @@ export class Simulation {
         if (this.asyncDirty || (untilIdle && queue.foreground === 0)) break;
       }
     }
+  }
+
+  /**
+   * The latest time an auto slice may fire the next event at: anything while foreground work is
+   * pending (the program may be waiting for it, however far ahead it lies); otherwise background
+   * events only up to the idle horizon and the wall-clock bound.
+   */
+  private autoBound(auto: AutoSliceOptions, limit: number): number {
+    if (this.queue.foreground > 0) return limit;
+    const horizon = Math.max(this.workAt, auto.floor) + auto.idleMs;
+    return Math.min(limit, horizon, auto.followLimit());
   }
 
   /**

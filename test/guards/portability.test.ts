@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 
 /**
@@ -76,5 +76,37 @@ describe("determinism and portability guard", () => {
     }
     expect(FORBIDDEN.some(({ pattern }) => pattern.test(code("new Date(sim.now)")))).toBe(false);
     expect(FORBIDDEN.some(({ pattern }) => pattern.test(code("// never call Date.now() here")))).toBe(false);
+  });
+
+  it("keeps @sinonjs/fake-timers out of the core's import path (only brokerlab/timers loads it)", () => {
+    const importsOf = (file: string) =>
+      [...code(readFileSync(file, "utf8")).matchAll(/\b(?:from|import)\s*\(?\s*["']([^"']+)["']/g)].map(
+        (m) => m[1]!,
+      );
+    const reachable = (entry: string): Set<string> => {
+      const seen = new Set<string>();
+      const stack = [entry];
+      while (stack.length > 0) {
+        const file = stack.pop()!;
+        if (seen.has(file)) continue;
+        seen.add(file);
+        for (const spec of importsOf(file)) {
+          if (spec.startsWith(".")) stack.push(resolve(dirname(file), spec.replace(/\.js$/, ".ts")));
+          else seen.add(spec);
+        }
+      }
+      return seen;
+    };
+    for (const entry of [
+      "index.ts",
+      "compat/amqplib/index.ts",
+      "compat/kafkajs/index.ts",
+      "tasks/index.ts",
+    ]) {
+      const graph = reachable(join(src, entry));
+      expect(graph.size).toBeGreaterThan(5);
+      expect([...graph].filter((spec) => spec.startsWith("@sinonjs"))).toEqual([]);
+    }
+    expect(reachable(join(src, "timers.ts")).has("@sinonjs/fake-timers")).toBe(true);
   });
 });

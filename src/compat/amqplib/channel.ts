@@ -540,7 +540,9 @@ export class Channel extends AmqplibEmitter {
    */
   ack(message: Message, allUpTo?: boolean): void {
     const tag = numberField(checkMessage(message, "ack").fields?.deliveryTag, "deliveryTag", 0);
+    const inProcess = this.model.simulation.currentProcess !== null;
     this.sendOnly("BasicAck", () => this.native.ack(tag, !!allUpTo));
+    if (inProcess && this.settleKilled()) return;
     if (history.recording(this.model.simulation))
       history.settled(this.model.simulation, this.model.native.name, "ack", message, { multiple: !!allUpTo });
   }
@@ -568,9 +570,11 @@ export class Channel extends AmqplibEmitter {
    */
   nack(message: Message, allUpTo?: boolean, requeue?: boolean): void {
     const tag = numberField(checkMessage(message, "nack").fields?.deliveryTag, "deliveryTag", 0);
+    const inProcess = this.model.simulation.currentProcess !== null;
     this.sendOnly("BasicNack", () =>
       this.native.nack(tag, !!allUpTo, requeue === undefined ? true : !!requeue),
     );
+    if (inProcess && this.settleKilled()) return;
     if (history.recording(this.model.simulation)) {
       history.settled(this.model.simulation, this.model.native.name, "nack", message, {
         multiple: !!allUpTo,
@@ -601,7 +605,9 @@ export class Channel extends AmqplibEmitter {
    */
   reject(message: Message, requeue?: boolean): void {
     const tag = numberField(checkMessage(message, "reject").fields?.deliveryTag, "deliveryTag");
+    const inProcess = this.model.simulation.currentProcess !== null;
     this.sendOnly("BasicReject", () => this.native.reject(tag, requeue === undefined ? true : !!requeue));
+    if (inProcess && this.settleKilled()) return;
     if (history.recording(this.model.simulation)) {
       history.settled(this.model.simulation, this.model.native.name, "nack", message, {
         reject: true,
@@ -732,6 +738,15 @@ export class Channel extends AmqplibEmitter {
     return method === "BasicGet"
       ? { id: CHANNEL_CLOSE_ID, channel: this.ch, fields }
       : operationFailed(method, fields);
+  }
+
+  /**
+   * Asked after a settle made by process code: true when it never happened — the process died
+   * (it is no longer current) at the model's `before-ack` crash point. Nothing of it is recorded
+   * then: the frame was never sent.
+   */
+  private settleKilled(): boolean {
+    return this.native.settleKilled && this.model.simulation.currentProcess === null;
   }
 
   /** Runs a send without reply (`ack`, `nack`, …); broker refusals close the channel later. */

@@ -244,6 +244,8 @@ export async function connect(
   const creds = options.credentials;
   const user = creds?.username ?? (creds?.mechanism === "EXTERNAL" ? "guest" : target.user);
   const name = options.clientProperties?.connection_name;
+  // Both belong to the process whose code connects (if any): a crash drops the native connection
+  // (the broker requeues) and the client model (it hears nothing, and refuses further use).
   const native = chosen.connect(typeof name === "string" ? { name, user } : { user });
-  return new ChannelModel(sim, chosen, native);
+  return sim.own(new ChannelModel(sim, chosen, native));
 }

@@ -95,6 +95,8 @@ export class ConsumerGroup {
   private metadataRefreshedAt: number;
   private interrupt: (() => void) | null = null;
   private closed = false;
+  /** Set by {@link wake}: the run is stopping, so no fetch waits for data any more. */
+  private stopping = false;
 
   constructor(
     private readonly ctx: ClientContext,
@@ -246,8 +248,13 @@ export class ConsumerGroup {
     this.native.close();
   }
 
-  /** Wakes a fetch that is waiting for data, so a stopping consumer does not wait `maxWaitTimeInMs`. */
+  /**
+   * Wakes a fetch that is waiting for data and makes it return what it has, so a stopping consumer
+   * does not wait out `maxWaitTimeInMs` (in auto mode, while virtual time follows the wall clock,
+   * that would be seconds of real time per disconnect).
+   */
   wake(): void {
+    this.stopping = true;
     this.interrupt?.();
   }
 
@@ -269,10 +276,15 @@ export class ConsumerGroup {
     this.subscriptionState.pause(topicPartitions);
   }
 
-  /** Resumes partitions or topics. */
+  /**
+   * Resumes partitions or topics. Schedules nothing (the next fetch picks them up, as in kafkajs),
+   * but nudges the simulation: resumed from outside its events (a real timer's callback), it would
+   * otherwise leave a parked auto runner asleep with the resumed messages never fetched.
+   */
   resume(topicPartitions: readonly { topic: string; partitions?: number[] }[]): void {
     this.logger.info(`Resuming fetching from ${topicPartitions.length} topics`, { topicPartitions });
     this.subscriptionState.resume(topicPartitions);
+    this.sim.nudge();
   }
 
   /** Assigned partitions by topic. */
@@ -409,8 +421,11 @@ export class ConsumerGroup {
     const latency = this.ctx.cluster.network.latencyMs;
     // The request is its own event even at zero latency, so a consumer that refetches the same
     // messages forever (kafkajs does, when nothing resolves them) spins the simulation — which
-    // reports a runaway schedule — rather than the host's microtask queue.
-    await sim.sleep(latency);
+    // reports a runaway schedule — rather than the host's microtask queue. A fetch with data to
+    // return is work; an idle poll (nothing past the requested offsets) is background, like its
+    // long-poll wait, so an idle consumer lets `run()` return and an auto runner park.
+    if (this.hasDataFor(requests)) await sim.sleep(latency);
+    else await sim.backgroundSleep(latency);
     if (this.closed) return [];
     for (const r of requests) {
       r.log = this.logOf(r.topic, r.partition);
@@ -426,7 +441,7 @@ export class ConsumerGroup {
     }
     const deadline = sim.now + this.settings.maxWaitTimeInMs;
     let records = this.read(requests);
-    while (!this.closed && sim.now < deadline && !this.enough(requests, records)) {
+    while (!this.closed && !this.stopping && sim.now < deadline && !this.enough(requests, records)) {
       await this.waitFor(
         requests.map((r) => r.log),
         deadline,
@@ -451,8 +466,18 @@ export class ConsumerGroup {
         new FetchedBatch(r.topic, r.partition, r.offset, end, list.map(toKafkaMessage), position - 1),
       );
     }
-    await sim.sleep(latency);
+    if (batches.length > 0) await sim.sleep(latency);
+    else await sim.backgroundSleep(latency);
     return batches;
+  }
+
+  /** Whether a partition has records this consumer may read past its requested offset. */
+  private hasDataFor(requests: readonly FetchRequest[]): boolean {
+    const committed = this.settings.readCommitted;
+    for (const r of requests) {
+      if ((committed ? r.log.lastStableOffset : r.log.highWatermark) > r.offset) return true;
+    }
+    return false;
   }
 
   /** Points the native consumer at exactly the requested partitions and offsets, and polls. */
@@ -495,7 +520,7 @@ export class ConsumerGroup {
       if (this.interrupt === wake) this.interrupt = null;
       done.resolve();
     };
-    if (this.closed) {
+    if (this.closed || this.stopping) {
       wake();
       return done.promise;
     }

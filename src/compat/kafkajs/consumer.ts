@@ -538,5 +538,8 @@ export function createConsumer(ctx: ClientContext, config: ConsumerConfig): Cons
       consumerGroup = null;
     },
   });
+  // Created by a process's code, the consumer dies with it: a crash drops it (no commit, no
+  // LeaveGroup; its run loop, which waits only on the process's simulation promises, stops there).
+  ctx.sim.own(consumer);
   return consumer;
 }

@@ -177,7 +177,11 @@ export class GroupMembershipClient implements MemberLink {
     });
   }
 
-  /** Sends a heartbeat; rejects with REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, … */
+  /**
+   * Sends a heartbeat; rejects with REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, …
+   * Its round trip is background: an idle member's heartbeats are not work (`run()` returns, an
+   * auto runner parks), but a rebalance they reveal is (the rejoin is foreground).
+   */
   heartbeat(): Promise<void> {
     const who = this.identity();
     return this.request("heartbeat", [], () => {
@@ -255,7 +259,11 @@ export class GroupMembershipClient implements MemberLink {
             attempt: 0,
             groupId: this.settings.groupId,
           });
-    const timeout = sim.schedule(sentAt + this.settings.requestTimeout, () =>
+    // Heartbeats are an idle loop's requests: background timers. Everything else is work.
+    const background = kind === "heartbeat";
+    const at = (time: number, fn: () => void): number =>
+      background ? sim.scheduleBackground(time, fn) : sim.schedule(time, fn);
+    const timeout = at(sentAt + this.settings.requestTimeout, () =>
       done.reject(
         new KafkaJSRequestTimeoutError(`Request ${kind ?? "LeaveGroup"} timed out`, {
           broker: "brokerlab:0",
@@ -265,7 +273,7 @@ export class GroupMembershipClient implements MemberLink {
       ),
     );
     if (fault?.dropRequest) return done.promise;
-    sim.schedule(sim.now + network.latencyMs + (fault?.requestDelayMs ?? 0), () => {
+    at(sim.now + network.latencyMs + (fault?.requestDelayMs ?? 0), () => {
       let error: unknown = null;
       try {
         broker();
@@ -273,7 +281,7 @@ export class GroupMembershipClient implements MemberLink {
         error = e;
       }
       if (fault?.dropResponse) return;
-      sim.schedule(sim.now + network.latencyMs + (fault?.responseDelayMs ?? 0), () => {
+      at(sim.now + network.latencyMs + (fault?.responseDelayMs ?? 0), () => {
         sim.cancel(timeout);
         if (error === null) done.resolve();
         else done.reject(error instanceof KafkaJSProtocolError ? error : toKafkaJSError(error));

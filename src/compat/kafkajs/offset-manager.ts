@@ -1,4 +1,5 @@
 import type { LogCluster } from "../../log/cluster.js";
+import { neverSettles } from "../../scheduler/process.js";
 import type { Simulation } from "../../scheduler/simulation.js";
 import { CONSUMER_EVENTS, type InstrumentationEmitter } from "./events.js";
 import type { GroupMembershipClient } from "./membership.js";
@@ -133,7 +134,12 @@ export class OffsetManager {
       this.lastCommit = this.sim.now;
       return;
     }
+    // The model's crash points (CRASH_POINTS): the fault layer may kill the process before the
+    // commit reaches the coordinator, or right after it did; a dead process's code goes no further.
+    const details = { groupId: this.membership.groupId, offsets: topics };
+    if (this.sim.crashPoint("before-commit", details)) return neverSettles();
     await this.membership.commit(topics);
+    if (this.sim.crashPoint("after-commit", details)) return neverSettles();
     if (this.emitter.wants(CONSUMER_EVENTS.COMMIT_OFFSETS)) {
       this.emitter.emit(CONSUMER_EVENTS.COMMIT_OFFSETS, {
         groupId: this.membership.groupId,

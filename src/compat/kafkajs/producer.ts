@@ -1,5 +1,6 @@
 import type { Producer as NativeProducer } from "../../log/producer.js";
 import type { RecordMetadata as NativeRecordMetadata, RecordHeaders } from "../../log/record.js";
+import { releaseOwnership } from "../../scheduler/process.js";
 import { checkOptions } from "../../scheduler/validate.js";
 import { parseLong, wireBytes } from "./codec.js";
 import { type ClientContext, clusterBookkeeping, ensureTopic, partitionMetadata } from "./context.js";
@@ -273,6 +274,8 @@ export function createProducer(ctx: ClientContext, config: ProducerConfig = {}):
           enableIdempotence: idempotent,
         }),
       );
+      // This producer owns its natives (its drop crashes them), not whichever process runs now.
+      releaseOwnership(ctx.sim, native);
       natives.set(acks, native);
     }
     return native;
@@ -303,6 +306,7 @@ export function createProducer(ctx: ClientContext, config: ProducerConfig = {}):
           enableIdempotence: true,
         }),
       );
+      releaseOwnership(ctx.sim, transactional);
     }
     return transactional;
   };
@@ -582,5 +586,8 @@ export function createProducer(ctx: ClientContext, config: ProducerConfig = {}):
       transactional?.crash();
     },
   });
+  // Created by a process's code, the producer dies with it: a crash drops it (no goodbye; an open
+  // transaction waits for the next incarnation's first transaction(), or its timeout, to abort it).
+  ctx.sim.own(producer);
   return producer;
 }
