@@ -18,5 +18,5 @@ for (let order = 1; order <= 3; order++) {
 
 await sim.run(); // until no work is left
 for (const { time, type, payload } of trace.entries)
-  console.log(time.toFixed(0).padStart(5), type, JSON.stringify(payload));
+  console.log(new Date(time).toISOString(), type, JSON.stringify(payload)); // virtual time, from 2025-01-01
 console.log("trace hash", trace.hash()); // same seed ⇒ same hash, on every machine
