@@ -147,20 +147,25 @@ export function wallElapsedMs(): number {
   return perf !== undefined ? perf.now() : realDateNow();
 }
 
-/** Host resources that mean "outside work is in flight and may resume a promise": I/O requests. */
-const IO_RESOURCES = new Set([
-  "FSReqCallback",
-  "FSReqPromise",
-  "FileHandleCloseReq",
-  "GetAddrInfoReqWrap",
-  "GetNameInfoReqWrap",
-  "QueryReqWrap",
-  "TCPConnectWrap",
-  "PipeConnectWrap",
-  "ShutdownWrap",
-  "WriteWrap",
-  "Immediate",
-]);
+/**
+ * Host resources that mean "outside work is in flight and may resume a promise": I/O requests
+ * (libuv requests: `FSReqPromise`, `CloseReq`, `GetAddrInfoReqWrap`, `WriteWrap`, …) and
+ * immediates. Long-lived handles (sockets, servers, stdio, signal watchers) are not requests: an
+ * idle socket resumes nothing by itself.
+ */
+function isIoRequest(kind: string): boolean {
+  return (
+    kind === "Immediate" ||
+    kind === "WriteWrap" ||
+    kind === "ShutdownWrap" ||
+    kind === "TCPConnectWrap" ||
+    kind === "PipeConnectWrap" ||
+    kind.endsWith("Req") ||
+    kind.endsWith("ReqWrap") ||
+    kind.endsWith("ReqCallback") ||
+    kind.endsWith("ReqPromise")
+  );
+}
 
 function activeResources(): string[] | null {
   const proc = (globalThis as { process?: { getActiveResourcesInfo?: () => string[] } }).process;
@@ -178,7 +183,7 @@ export function hostPendingWork(includeTimers: boolean): number | null {
   if (kinds === null) return null;
   let count = 0;
   for (const kind of kinds) {
-    if (IO_RESOURCES.has(kind) || (includeTimers && kind === "Timeout")) count++;
+    if (isIoRequest(kind) || (includeTimers && kind === "Timeout")) count++;
   }
   // The boundary batch's spare immediates are the kernel's own, not outside work.
   return Math.max(0, count - boundariesQueued);
@@ -207,7 +212,7 @@ export function hostOutsideWork(): number | null {
   if (kinds === null) return null;
   let count = 0;
   for (const kind of kinds) {
-    if (kind === "Timeout" || (kind !== "Immediate" && IO_RESOURCES.has(kind))) count++;
+    if (kind === "Timeout" || (kind !== "Immediate" && isIoRequest(kind))) count++;
   }
   return count;
 }

@@ -861,23 +861,24 @@ export class Simulation {
         "until",
       );
       if (state.settled) break;
-      if (stop === "limit") {
-        throw new BrokerlabError(
+      const timedOut = () =>
+        new BrokerlabError(
           "UNTIL_TIMEOUT",
           `Simulation.until: the promise did not settle within ${options.timeoutMs} virtual ms (now ${this.nowMs}). ` +
             `Pending: ${this.describeWaiting()}. Raise timeoutMs, or find what the promise waits for.`,
           this.pendingDetails(),
         );
-      }
+      if (stop === "limit") throw timedOut();
       // No work left but repeating timers: they may still cause what the promise waits for (a
       // heartbeat, a beat schedule), so let them run for the idle horizon before giving up.
+      // A deadline inside that horizon is a timeout, not a deadlock: the clock goes to it.
       const horizon = Math.min(deadline, this.nowMs + this.autoIdleMs);
       await this.driveLoop(
         {
           limit: horizon,
           untilIdle: false,
           maxEvents: Number.POSITIVE_INFINITY,
-          advanceClock: false,
+          advanceClock: horizon === deadline,
           waitForeign: false,
           done: state,
           auto: null,
@@ -886,6 +887,7 @@ export class Simulation {
       );
       if (state.settled) break;
       if (this.queue.foreground > 0) continue;
+      if (this.nowMs >= deadline) throw timedOut();
       throw new BrokerlabError(
         "DEADLOCK",
         `Simulation.until: the simulation ran out of work at virtual time ${this.nowMs} and the promise never settled. ` +

@@ -384,7 +384,8 @@ export function createConsumer(ctx: ClientContext, config: ConsumerConfig): Cons
           retryTime,
           () => {
             restartTimer = null;
-            start(onCrash).catch((error: unknown) =>
+            // Returned, so the drive settles the restart's continuations at this instant.
+            return start(onCrash).catch((error: unknown) =>
               logger.error(`Restart failed: ${String(error)}`, { groupId }),
             );
           },

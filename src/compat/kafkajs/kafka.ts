@@ -61,7 +61,10 @@ export interface KafkaConfig {
   socketFactory?: unknown;
   logLevel?: LogLevel;
   logCreator?: LogCreator;
-  /** The simulation to live in. Default: a new one with `drive: "auto"` (seed 1, start 0). */
+  /**
+   * The simulation to live in. Default: a new one with `drive: "auto"` (seed 1, the default start
+   * 2025-01-01T00:00:00Z).
+   */
   simulation?: Simulation;
   /**
    * The cluster to talk to, or options for the one to create. Default: the simulation's shared

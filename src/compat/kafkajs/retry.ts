@@ -138,7 +138,11 @@ export function createRetry(sim: Simulation, random: RandomSource, options: Retr
           if (!retriable(e)) {
             done.reject(new KafkaJSNonRetriableError(e, { cause: (e as { cause?: unknown }).cause ?? e }));
           } else if (retryCount < config.retries) {
-            sim.after(retryTime, () => attempt(nextRetryTime, retryCount + 1), { label: "kafkajs retry" });
+            // An async callback: the attempt's continuations (a fetch loop, a handler) are part of
+            // this event, so the drive lets them run at the retry's instant before time moves.
+            sim.after(retryTime, async () => attempt(nextRetryTime, retryCount + 1), {
+              label: "kafkajs retry",
+            });
           } else {
             done.reject(new KafkaJSNumberOfRetriesExceeded(e, { retryCount, retryTime }));
           }
