@@ -17,6 +17,18 @@ export interface BrokerlabEvents {
   "user.record": { label: string; data?: unknown };
   /** A cron schedule fired. */
   "scheduler.cron": { expression: string; scheduledAt: number };
+  /** A process's first incarnation started (`sim.spawn`). */
+  "process.spawn": { process: string; incarnation: number };
+  /** A process started again as a new incarnation (`restart`, or `restartOnFailure`). */
+  "process.restart": { process: string; incarnation: number };
+  /** A process was killed (`crash`, a crash point, a fault plan); `reason` when one was given. */
+  "process.crash": { process: string; incarnation: number; reason?: string };
+  /** A process's `main` returned; the clients it created live on until it is crashed. */
+  "process.exit": { process: string; incarnation: number };
+  /** A process's `main` threw: the incarnation ended as `failed`. */
+  "process.fail": { process: string; incarnation: number; error: string };
+  /** A process's code reached a named crash point (before the crash hook decides). */
+  "process.point": { process: string; incarnation: number; point: string; occurrence: number };
 }
 
 /** Any event type. */

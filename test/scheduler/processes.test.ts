@@ -365,4 +365,38 @@ describe("determinism with crashes", () => {
     expect(first.some((line) => line.includes("process.restart"))).toBe(true);
     expect(await scenario(43)).not.toEqual(first);
   });
+
+  it("announces a process's life on the bus, with typed payloads", async () => {
+    const sim = new Simulation({ start: 0 });
+    const seen: string[] = [];
+    sim.bus.on("process.spawn", ({ process, incarnation }) => seen.push(`spawn ${process}#${incarnation}`));
+    sim.bus.on("process.point", ({ point, occurrence }) => seen.push(`point ${point}#${occurrence}`));
+    sim.bus.on("process.crash", ({ process, reason }) => seen.push(`crash ${process} ${reason ?? "-"}`));
+    sim.bus.on("process.restart", ({ incarnation }) => seen.push(`restart #${incarnation}`));
+    sim.bus.on("process.exit", ({ incarnation }) => seen.push(`exit #${incarnation}`));
+    sim.bus.on("process.fail", ({ error }) => seen.push(`fail ${error}`));
+    sim.setCrashHook(({ process }) => process.incarnation === 1);
+    const worker = sim.spawn("w", async (ctx) => {
+      await ctx.point("p");
+      if (ctx.incarnation === 3) throw new Error("boom");
+    });
+    await sim.run();
+    worker.restart({ afterMs: 5 });
+    await sim.run();
+    worker.restart();
+    await expect(sim.run()).rejects.toThrow("boom");
+    expect(seen).toEqual([
+      "spawn w#1",
+      "point p#1",
+      "crash w crash point p",
+      "restart #2",
+      "point p#2",
+      "exit #2",
+      // An exited incarnation's clients live on until it is crashed: a restart crashes it first.
+      "crash w restart",
+      "restart #3",
+      "point p#3",
+      "fail boom",
+    ]);
+  });
 });
