@@ -8,6 +8,8 @@ import type { ScenarioContext } from "../../src/semantics/explore.js";
 
 export function amqpWorld(ctx: ScenarioContext) {
   const broker = new AmqpBroker(ctx.sim);
+  // The plan's network faults (publish, confirm, ack, basic.get, partitions, broker restarts).
+  ctx.faults.attachAmqp(broker);
   const connect = (name: string) =>
     amqp.connect("amqp://localhost", {
       simulation: ctx.sim,

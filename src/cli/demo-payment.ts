@@ -55,14 +55,20 @@ export function paymentScenario(fixed: boolean) {
       });
     const redis = new DedupeStore(ctx.sim, { latencyMs: 1 });
     const gatewayKeys = new DedupeStore(ctx.sim, { latencyMs: 1 });
+    // The gateway is a remote service: once a request reached it, it finishes the charge even if
+    // the caller dies meanwhile, so its work runs on its own side (an event outside the process).
     const gateway = {
-      async charge(id: string, idempotencyKey?: string) {
-        if (
-          idempotencyKey !== undefined &&
-          !(await gatewayKeys.setIfAbsent(idempotencyKey, "charged", DAY_MS))
-        )
-          return;
-        ctx.history.effect("billing", "charge", id);
+      charge(id: string, idempotencyKey?: string): Promise<void> {
+        return new Promise<void>((resolve) => {
+          ctx.sim.defer(async () => {
+            if (
+              idempotencyKey === undefined ||
+              (await gatewayKeys.setIfAbsent(idempotencyKey, "charged", DAY_MS))
+            )
+              ctx.history.effect("billing", "charge", id);
+            resolve();
+          });
+        });
       },
     };
     const app = kafka("billing");

@@ -12,6 +12,8 @@ import { BrokerlabError, InvalidStateError } from "../scheduler/errors.js";
 export const AMQP_REPLY_CODES = {
   /** 312: a `basic.return` reason, never an error. */
   NO_ROUTE: 312,
+  /** 320: the broker closed the connection (a restart or shutdown; a missed-heartbeats timeout). */
+  CONNECTION_FORCED: 320,
   /** 403: default-exchange bindings, reserved `amq.*` names, internal exchanges, exclusive consumers. */
   ACCESS_REFUSED: 403,
   /** 404: a missing queue or exchange. */
@@ -41,6 +43,7 @@ export type AmqpErrorCode = Exclude<keyof typeof AMQP_REPLY_CODES, "NO_ROUTE">;
 
 /** Reply codes that close the whole connection in AMQP 0-9-1 ("hard errors"). */
 const CONNECTION_LEVEL: ReadonlySet<AmqpErrorCode> = new Set<AmqpErrorCode>([
+  "CONNECTION_FORCED",
   "COMMAND_INVALID",
   "NOT_ALLOWED",
   "NOT_IMPLEMENTED",
@@ -91,7 +94,7 @@ export class AmqpError extends BrokerlabError {
     return this.message;
   }
 
-  /** True for hard errors (503, 530, 540) that close the connection rather than the channel. */
+  /** True for hard errors (320, 503, 530, 540) that close the connection rather than the channel. */
   get connectionLevel(): boolean {
     return CONNECTION_LEVEL.has(this.code);
   }

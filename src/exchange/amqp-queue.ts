@@ -1,6 +1,6 @@
 import type { Consumer } from "../queue/consumer.js";
 import type { Delivery } from "../queue/delivery.js";
-import type { QueueEntry } from "../queue/entry.js";
+import { ENTRY_GONE, type QueueEntry } from "../queue/entry.js";
 import { ConsumableQueue } from "../queue/queue.js";
 import type { QueueArguments } from "./arguments.js";
 import type { AmqpBroker } from "./broker.js";
@@ -128,6 +128,33 @@ export class AmqpQueue extends ConsumableQueue<AmqpMessage, AmqpChannel> {
       deliveryCount: entry.deliveryCount,
       expiresAt: entry.expiresAt === Number.POSITIVE_INFINITY ? null : entry.expiresAt,
     }));
+  }
+
+  /**
+   * @internal A broker restart: drops every ready message that is not persistent (`deliveryMode`
+   * ≠ 2), keeping the others in order; returns how many went. Call after the connections closed
+   * (their unacked messages are ready again by then).
+   */
+  dropTransient(): number {
+    const ready = this.readyList;
+    if (ready.size === 0) return 0;
+    const entries = ready.drain();
+    const bus = this.host.sim.bus;
+    let dropped = 0;
+    for (const entry of entries) {
+      if (entry.message.properties.deliveryMode === 2) {
+        ready.push(entry);
+        continue;
+      }
+      entry.state = ENTRY_GONE;
+      if (this.readyBytes > 0) this.readyBytes -= entry.message.size;
+      dropped++;
+      if (bus.wants("amqp.drop"))
+        bus.emit("amqp.drop", { queue: this.name, messageId: entry.message.id, reason: "broker-restart" });
+    }
+    this.host.counters.dropped += dropped;
+    this.afterRequeue();
+    return dropped;
   }
 
   protected override deliveryProperties(entry: QueueEntry<AmqpMessage>): MessageProperties {

@@ -1,7 +1,7 @@
 import "./events.js";
 import type { DeadLetterReason } from "../queue/dead-letter.js";
 import { ENTRY_GONE, ENTRY_UNACKED, type QueueEntry } from "../queue/entry.js";
-import { InvalidArgumentError, invariant } from "../scheduler/errors.js";
+import { BrokerlabError, InvalidArgumentError, invariant } from "../scheduler/errors.js";
 import type { RandomSource } from "../scheduler/random.js";
 import type { Simulation } from "../scheduler/simulation.js";
 import { stableStringify } from "../scheduler/trace.js";
@@ -37,6 +37,7 @@ import {
   PublishParser,
   type Sizer,
 } from "./message.js";
+import { AmqpNetwork } from "./network.js";
 import { Router } from "./router.js";
 import { checkRoutingKey } from "./routing-key.js";
 
@@ -63,6 +64,25 @@ export interface AmqpBrokerOptions {
    * checks at exactly the deadline.
    */
   consumerTimeoutMs?: number | null;
+  /**
+   * The heartbeat timeout in ms (RabbitMQ 3.10's default `heartbeat` is 60 s): a client cut off
+   * from the broker this long loses its connections (see {@link AmqpBroker.heartbeatTimeout}).
+   * Default 60 000.
+   */
+  heartbeatTimeoutMs?: number;
+}
+
+/**
+ * Options of {@link AmqpBroker.restart}.
+ *
+ * @example
+ * ```ts
+ * broker.restart({ downMs: 5000 });
+ * ```
+ */
+export interface RestartOptions {
+  /** How long the broker is down (connects are refused, `BROKER_DOWN`). Default 0. */
+  downMs?: number;
 }
 
 /**
@@ -217,6 +237,15 @@ export class AmqpBroker {
   };
   /** @internal The consumer timeout in ms, or null. */
   readonly consumerTimeoutMs: number | null;
+  /** The heartbeat timeout in ms (see {@link AmqpBrokerOptions.heartbeatTimeoutMs}). */
+  readonly heartbeatTimeoutMs: number;
+  /**
+   * The request seam between clients and this broker: a fault hook sees every publish, confirm,
+   * ack and basic.get (see `network.ts`).
+   */
+  readonly network = new AmqpNetwork();
+  /** Virtual time until which the broker is down after a {@link restart}. */
+  private downUntil = Number.NEGATIVE_INFINITY;
 
   private readonly exchangeMap = new Map<string, Exchange>();
   private readonly queueMap = new Map<string, AmqpQueue>();
@@ -234,12 +263,19 @@ export class AmqpBroker {
   private channelSeq = 0;
 
   constructor(sim: Simulation, options: AmqpBrokerOptions = {}) {
-    checkOptions(options, ["headersNumericEquality", "sizer", "consumerTimeoutMs"], "AmqpBroker");
+    checkOptions(
+      options,
+      ["headersNumericEquality", "sizer", "consumerTimeoutMs", "heartbeatTimeoutMs"],
+      "AmqpBroker",
+    );
     const equality = options.headersNumericEquality ?? "erlang-3.10";
     checkOneOf(equality, ["erlang-3.10", "exact"], "headersNumericEquality", "AmqpBroker");
     if (options.sizer !== undefined) checkFunction(options.sizer, "sizer", "AmqpBroker");
     const timeout = options.consumerTimeoutMs ?? null;
     if (timeout !== null) checkInteger(timeout, "consumerTimeoutMs", "AmqpBroker", 1);
+    const heartbeat = options.heartbeatTimeoutMs ?? 60_000;
+    checkInteger(heartbeat, "heartbeatTimeoutMs", "AmqpBroker", 1);
+    this.heartbeatTimeoutMs = heartbeat;
     this.sim = sim;
     this.sizer = options.sizer ?? defaultSizer;
     // The 3.10 default is headersMatch's own default: pass no options, so matching validates none.
@@ -334,6 +370,13 @@ export class AmqpBroker {
    */
   connect(options?: ConnectionOptions): AmqpConnection {
     checkOptions(options, ["name", "user"], "AmqpBroker.connect");
+    if (this.sim.now < this.downUntil) {
+      throw new BrokerlabError(
+        "BROKER_DOWN",
+        `AmqpBroker.connect: the broker is restarting (up again at ${this.downUntil} ms virtual time): connection refused; retry later.`,
+        { upAt: this.downUntil },
+      );
+    }
     const id = ++this.connectionSeq;
     const connection = new AmqpConnection(this, id, options);
     this.connectionMap.set(id, connection);
@@ -341,6 +384,101 @@ export class AmqpBroker {
       this.sim.bus.emit("amqp.connection-open", { connection: id, name: connection.name });
     }
     return connection;
+  }
+  /** True while the broker is down after a {@link restart}. */
+  get down(): boolean {
+    return this.sim.now < this.downUntil;
+  }
+
+  /**
+   * Restarts the broker, as RabbitMQ does: every connection is closed by the broker (320
+   * CONNECTION_FORCED; their unacked messages go back first), then what is not durable is gone —
+   * non-durable queues and exchanges (and the bindings they had), and in durable classic queues
+   * every non-persistent message (`deliveryMode` ≠ 2); durable queues keep their persistent
+   * messages, quorum queues all of theirs, durable exchanges their bindings to durable queues.
+   * For `downMs`, connects are refused (`BROKER_DOWN`).
+   *
+   * @example
+   * ```ts
+   * broker.queue("jobs", { durable: true });
+   * broker.publish("", "jobs", "kept", { persistent: true });
+   * broker.publish("", "jobs", "lost");
+   * broker.restart({ downMs: 1000 });
+   * broker.getQueue("jobs")!.ready; // 1
+   * ```
+   */
+  restart(options: RestartOptions = {}): void {
+    checkOptions(options, ["downMs"], "AmqpBroker.restart");
+    const downMs = options.downMs ?? 0;
+    if (typeof downMs !== "number" || !(downMs >= 0) || !Number.isFinite(downMs)) {
+      throw new InvalidArgumentError(
+        `AmqpBroker.restart: downMs must be a number ≥ 0, got ${String(downMs)}.`,
+      );
+    }
+    const connections = [...this.connectionMap.values()];
+    const shutdown = new AmqpError(
+      "CONNECTION_FORCED",
+      "broker forced connection closure with reason 'shutdown'",
+      {
+        reason: "broker-restart",
+      },
+    );
+    for (const connection of connections) connection.shutdown(shutdown);
+    let queues = 0;
+    let messages = 0;
+    for (const queue of [...this.queueMap.values()]) {
+      if (!queue.durable) {
+        this.removeQueue(queue, "broker-restart");
+        queues++;
+      } else if (queue.type !== "quorum") messages += queue.dropTransient();
+    }
+    let exchanges = 0;
+    for (const exchange of [...this.exchangeMap.values()]) {
+      if (exchange.durable || exchange.name === "" || exchange.name.startsWith("amq.")) continue;
+      this.removeExchange(exchange, "broker-restart");
+      exchanges++;
+    }
+    this.downUntil = this.sim.now + downMs;
+    this.drainDeadLetters();
+    if (this.sim.bus.wants("amqp.broker-restart")) {
+      this.sim.bus.emit("amqp.broker-restart", {
+        downMs,
+        connections: connections.length,
+        queues,
+        exchanges,
+        messages,
+      });
+    }
+  }
+
+  /**
+   * The client named `client` missed its heartbeats (a network partition that began at `since`
+   * and lasted the heartbeat timeout): each of its connections opened by then is closed by the
+   * broker (unacked messages requeued, exclusive queues deleted) and its client hears the close
+   * (320 CONNECTION_FORCED, "missed heartbeats"). Returns how many connections went.
+   *
+   * @example
+   * ```ts
+   * broker.heartbeatTimeout("billing-worker", sim.now - broker.heartbeatTimeoutMs);
+   * ```
+   */
+  heartbeatTimeout(client: string, since: number = this.sim.now): number {
+    if (typeof client !== "string")
+      throw new InvalidArgumentError("AmqpBroker.heartbeatTimeout: client must be a connection name.");
+    if (typeof since !== "number" || Number.isNaN(since))
+      throw new InvalidArgumentError("AmqpBroker.heartbeatTimeout: since must be a virtual time.");
+    const seconds = Math.round(this.heartbeatTimeoutMs / 1000);
+    let count = 0;
+    for (const connection of [...this.connectionMap.values()]) {
+      if (connection.name !== client || connection.openedAt > since) continue;
+      connection.shutdown(
+        new AmqpError("CONNECTION_FORCED", `missed heartbeats from client, timeout: ${seconds}s`, {
+          reason: "heartbeat-timeout",
+        }),
+      );
+      count++;
+    }
+    return count;
   }
 
   /** @internal A broker-wide channel id. */
@@ -920,7 +1058,7 @@ export class AmqpBroker {
     this.removeExchange(exchange, "deleted");
   }
 
-  private removeExchange(exchange: Exchange, reason: "deleted" | "auto-delete"): void {
+  private removeExchange(exchange: Exchange, reason: "deleted" | "auto-delete" | "broker-restart"): void {
     exchange.deleted = true;
     this.exchangeMap.delete(exchange.name);
     for (const binding of [...exchange.outbound.values()]) this.dropBinding(binding);
@@ -966,7 +1104,7 @@ export class AmqpBroker {
    */
   removeQueue(
     queue: AmqpQueue,
-    reason: "deleted" | "auto-delete" | "expired" | "exclusive-owner-closed",
+    reason: "deleted" | "auto-delete" | "expired" | "exclusive-owner-closed" | "broker-restart",
   ): number {
     if (queue.deleted) return 0;
     for (const consumer of [...queue.consumerList]) consumer.channel.serverCancel(consumer);
@@ -1039,6 +1177,11 @@ export class AmqpBroker {
     return size;
   }
 
+  /** @internal Checks a publish's options as a client does before sending (throws on bad shapes). */
+  checkPublishOptions(options: PublishOptions | undefined, where: string): void {
+    this.parser.parse(options, where);
+  }
+
   /**
    * @internal Publishes from `channel` (null: the broker itself). Validates in RabbitMQ's order
    * (404 missing exchange, 403 internal exchange, 406 bad expiration or user id), then routes,
@@ -1052,6 +1195,7 @@ export class AmqpBroker {
     options: PublishOptions | undefined,
     where: string,
     outcome: PublishOutcome | null,
+    presetSeq?: number,
   ): number {
     const parser = this.parser;
     parser.parse(options, where);
@@ -1093,7 +1237,7 @@ export class AmqpBroker {
         break;
       }
     }
-    const seq = channel?.confirmMode ? channel.nextPublishSeq() : 0;
+    const seq = presetSeq ?? (channel?.confirmMode ? channel.nextPublishSeq() : 0);
     const sim = this.sim;
     const bus = sim.bus;
     const message = new AmqpMessage(

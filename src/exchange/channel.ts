@@ -25,6 +25,7 @@ import type { AmqpBroker } from "./broker.js";
 import type { AmqpConnection } from "./connection.js";
 import type { Exchange, ExchangeType } from "./exchange.js";
 import type { AmqpMessage, MessageProperties, PublishOptions } from "./message.js";
+import type { ResolvedAmqpFault } from "./network.js";
 import { checkRoutingKey } from "./routing-key.js";
 
 /** A consumer handler on an AMQP channel. */
@@ -170,6 +171,31 @@ function deliverCancel(event: CancelEvent): unknown {
   return event.consumer.onCancel?.(event.notice);
 }
 
+interface HeldPublish {
+  channel: AmqpChannel;
+  exchange: string;
+  routingKey: string;
+  content: unknown;
+  options: PublishOptions | undefined;
+  seq: number;
+}
+
+interface HeldSettle {
+  channel: AmqpChannel;
+  method: "ack" | "nack" | "reject";
+  tag: number;
+  multiple: boolean;
+  requeue: boolean;
+}
+
+function arrivePublish(held: HeldPublish): void {
+  held.channel.publishArrived(held);
+}
+
+function arriveSettle(held: HeldSettle): void {
+  held.channel.settleArrived(held.method, held.tag, held.multiple, held.requeue);
+}
+
 function settleWaiter(waiter: ConfirmWaiter): void {
   if (waiter.failed) {
     waiter.reject(
@@ -284,6 +310,12 @@ export class AmqpChannel {
   private cause: unknown = null;
   private emitter: EventEmitter<AmqpChannelEvents> | null = null;
   private timeoutTimer = -1;
+  /** Network faults: requests sent before this virtual time are still held (a channel keeps order). */
+  private heldUntil = Number.NEGATIVE_INFINITY;
+  /** Network faults: what happens to the confirm of a publish whose response was dropped or delayed. */
+  private confirmFaults: Map<number, ResolvedAmqpFault> | null = null;
+  /** Network faults: `getAsync` calls whose reply was lost; rejected when the channel closes. */
+  private lostReplies: ((error: unknown) => void)[] | null = null;
 
   /** @internal Created by {@link AmqpConnection.channel}. */
   constructor(connection: AmqpConnection, id: number, number: number, options: ChannelOptions | undefined) {
@@ -568,6 +600,8 @@ export class AmqpChannel {
     checkShortString(exchange, "exchange name", "AmqpChannel.publish");
     if (typeof routingKey !== "string" || routingKey.length > 85)
       checkRoutingKey(routingKey, "AmqpChannel.publish");
+    if (this.broker.network.hook !== null)
+      return this.publishThroughNetwork(exchange, routingKey, content, options);
     try {
       return this.broker.publishFrom(
         this,
@@ -595,6 +629,84 @@ export class AmqpChannel {
     return this.publish("", queue, content, options);
   }
 
+  /** A publish while a fault hook is installed: the request seam decides (see `network.ts`). */
+  private publishThroughNetwork(
+    exchange: string,
+    routingKey: string,
+    content: unknown,
+    options: PublishOptions | undefined,
+  ): number {
+    const broker = this.broker;
+    const sim = broker.sim;
+    // What a client refuses before sending (argument shapes) still throws here and changes nothing.
+    broker.checkPublishOptions(options, "AmqpChannel.publish");
+    const seq = this.confirming ? this.nextPublishSeq() : 0;
+    const network = broker.network;
+    const fault = network.decide({
+      kind: "publish",
+      requestId: network.requestId(),
+      clientId: this.connection.name,
+      connection: this.connection.id,
+      channel: this.id,
+      sentAt: sim.now,
+      exchange,
+      routingKey,
+      ...(seq > 0 ? { seq } : {}),
+    });
+    if (fault.dropRequest) return seq;
+    if (seq > 0 && (fault.dropResponse || fault.responseDelayMs > 0))
+      (this.confirmFaults ??= new Map()).set(seq, fault);
+    const at = Math.max(sim.now + fault.requestDelayMs, this.heldUntil);
+    if (at > sim.now) {
+      this.heldUntil = at;
+      const held: HeldPublish = {
+        channel: this,
+        exchange,
+        routingKey,
+        content,
+        options: options === undefined ? undefined : { ...options },
+        seq,
+      };
+      sim.schedule(at, arrivePublish, held);
+      return seq;
+    }
+    try {
+      return broker.publishFrom(
+        this,
+        exchange,
+        routingKey,
+        content,
+        options,
+        "AmqpChannel.publish",
+        null,
+        seq,
+      );
+    } catch (error) {
+      throw this.failOn(error);
+    }
+  }
+
+  /** @internal A held publish reaches the broker (lost if the channel closed meanwhile). */
+  publishArrived(held: HeldPublish): void {
+    if (this.closedFlag) return;
+    try {
+      this.broker.publishFrom(
+        this,
+        held.exchange,
+        held.routingKey,
+        held.content,
+        held.options,
+        "AmqpChannel.publish",
+        null,
+        held.seq,
+      );
+    } catch (error) {
+      // A broker refusal closes the channel now, asynchronously, as RabbitMQ's channel.close does.
+      if (!(error instanceof AmqpError)) throw error;
+      this.failOn(error);
+    }
+  }
+
   /** @internal The next confirm sequence number. */
   nextPublishSeq(): number {
     return ++this.publishSeq;
@@ -604,13 +716,43 @@ export class AmqpChannel {
   sendConfirm(seq: number, ack: boolean): void {
     const broker = this.broker;
     if (ack) broker.counters.confirmsAcked++;
-    else {
-      broker.counters.confirmsNacked++;
-      this.undeliveredNacks++;
-    }
+    else broker.counters.confirmsNacked++;
     if (broker.sim.bus.wants("amqp.confirm"))
       broker.sim.bus.emit("amqp.confirm", { channel: this.id, seq, ack });
+    if (broker.network.hook !== null) {
+      this.confirmThroughNetwork(seq, ack);
+      return;
+    }
+    if (!ack) this.undeliveredNacks++;
     broker.sim.defer(deliverConfirm, { channel: this, seq, ack });
+  }
+
+  /** A confirm while a fault hook is installed: lost or delayed on its way to the publisher. */
+  private confirmThroughNetwork(seq: number, ack: boolean): void {
+    const sim = this.broker.sim;
+    let delay = 0;
+    const preset = this.confirmFaults?.get(seq);
+    if (preset !== undefined) {
+      this.confirmFaults!.delete(seq);
+      if (preset.dropResponse) return;
+      delay += preset.responseDelayMs;
+    }
+    const network = this.broker.network;
+    const fault = network.decide({
+      kind: "confirm",
+      requestId: network.requestId(),
+      clientId: this.connection.name,
+      connection: this.connection.id,
+      channel: this.id,
+      sentAt: sim.now,
+      seq,
+      ack,
+    });
+    if (fault.dropRequest || fault.dropResponse) return;
+    delay += fault.requestDelayMs + fault.responseDelayMs;
+    if (!ack) this.undeliveredNacks++;
+    if (delay > 0) sim.schedule(sim.now + delay, deliverConfirm, { channel: this, seq, ack });
+    else sim.defer(deliverConfirm, { channel: this, seq, ack });
   }
 
   /** @internal Schedules a return (312 NO_ROUTE). */
@@ -788,6 +930,83 @@ export class AmqpChannel {
     checkShortString(queue, "queue name", where);
     checkOptions(options, ["noAck"], where);
     const noAck = booleanOption(options?.noAck, "noAck", where);
+    if (this.broker.network.hook !== null) {
+      const fault = this.decideGet(queue);
+      // A synchronous call cannot wait: a lost request or reply answers null (see network.ts).
+      if (fault.dropRequest) return null;
+      if (fault.dropResponse) {
+        this.fetchNow(queue, noAck);
+        return null;
+      }
+    }
+    return this.fetchNow(queue, noAck);
+  }
+
+  /**
+   * `basic.get` as a client waits for it: resolves with the delivery or null, after the request
+   * seam's delays; a lost request or reply never resolves — until the channel closes, which
+   * rejects it (`CHANNEL_CLOSED`). Broker refusals (404, 405) reject it and close the channel.
+   * Without a fault hook it resolves at once with what {@link get} returns.
+   *
+   * @example
+   * ```ts
+   * const d = await channel.getAsync("jobs");
+   * d?.ack();
+   * ```
+   */
+  getAsync(queue: string, options?: { noAck?: boolean }): Promise<Delivery | null> {
+    const where = "AmqpChannel.getAsync";
+    this.assertOpen();
+    checkShortString(queue, "queue name", where);
+    checkOptions(options, ["noAck"], where);
+    const noAck = booleanOption(options?.noAck, "noAck", where);
+    const sim = this.broker.sim;
+    const deferred = sim.deferred<Delivery | null>();
+    const fault = this.broker.network.hook === null ? null : this.decideGet(queue);
+    const lose = () => (this.lostReplies ??= []).push(deferred.reject);
+    const run = () => {
+      if (this.closedFlag) {
+        deferred.reject(closedError("channel", this.id, this.cause));
+        return;
+      }
+      let delivery: Delivery | null;
+      try {
+        delivery = this.fetchNow(queue, noAck);
+      } catch (error) {
+        deferred.reject(error);
+        return;
+      }
+      if (fault?.dropResponse) lose();
+      else if (fault !== null && fault.responseDelayMs > 0)
+        sim.schedule(sim.now + fault.responseDelayMs, deferred.resolve, delivery);
+      else deferred.resolve(delivery);
+    };
+    if (fault?.dropRequest) {
+      lose();
+      return deferred.promise;
+    }
+    const at = Math.max(sim.now + (fault?.requestDelayMs ?? 0), this.heldUntil);
+    if (at > sim.now) {
+      this.heldUntil = at;
+      sim.schedule(at, run);
+    } else run();
+    return deferred.promise;
+  }
+
+  private decideGet(queue: string): ResolvedAmqpFault {
+    const network = this.broker.network;
+    return network.decide({
+      kind: "basic.get",
+      requestId: network.requestId(),
+      clientId: this.connection.name,
+      connection: this.connection.id,
+      channel: this.id,
+      sentAt: this.broker.sim.now,
+      queue,
+    });
+  }
+
+  private fetchNow(queue: string, noAck: boolean): Delivery | null {
     try {
       const delivery = this.broker.lookupQueue(this.connection, queue).fetch(this, noAck);
       this.broker.drainDeadLetters();
@@ -839,6 +1058,12 @@ export class AmqpChannel {
   ack(delivery: AnyDelivery | number, multiple = false): void {
     if (this.closedFlag) throw closedError("channel", this.id, this.cause);
     const tag = typeof delivery === "number" ? delivery : this.ownTag(delivery);
+    if (this.broker.network.hook !== null) {
+      this.checkTag(tag, "ack");
+      booleanOption(multiple, "multiple", "AmqpChannel.ack");
+      this.settleThroughNetwork("ack", tag, multiple, false, true);
+      return;
+    }
     // Outside processes the crash points cost this one check.
     const inProcess = this.broker.sim.currentProcess !== null;
     if (multiple === false) {
@@ -877,6 +1102,11 @@ export class AmqpChannel {
     const tag = typeof delivery === "number" ? delivery : this.ownTag(delivery);
     booleanOption(multiple, "multiple", "AmqpChannel.nack");
     booleanOption(requeue, "requeue", "AmqpChannel.nack");
+    if (this.broker.network.hook !== null) {
+      this.checkTag(tag, "nack");
+      this.settleThroughNetwork("nack", tag, multiple, requeue, true);
+      return;
+    }
     const inProcess = this.broker.sim.currentProcess !== null;
     if (inProcess && this.reachSettlePoint(CRASH_POINTS.beforeAck, "nack", tag, multiple, requeue)) return;
     this.settleMany(tag, multiple, requeue ? SETTLE_REQUEUE : SETTLE_DISCARD, "nack");
@@ -888,6 +1118,11 @@ export class AmqpChannel {
     if (this.closedFlag) throw closedError("channel", this.id, this.cause);
     const tag = typeof delivery === "number" ? delivery : this.ownTag(delivery);
     booleanOption(requeue, "requeue", "AmqpChannel.reject");
+    if (this.broker.network.hook !== null) {
+      this.checkTag(tag, "reject");
+      this.settleThroughNetwork("reject", tag, false, requeue, true);
+      return;
+    }
     const inProcess = this.broker.sim.currentProcess !== null;
     if (inProcess && this.reachSettlePoint(CRASH_POINTS.beforeAck, "reject", tag, false, requeue)) return;
     this.settleMany(tag, false, requeue ? SETTLE_REQUEUE : SETTLE_DISCARD, "reject");
@@ -897,6 +1132,10 @@ export class AmqpChannel {
   /** Acknowledges every unacked delivery on the channel. */
   ackAll(): void {
     this.assertOpen();
+    if (this.broker.network.hook !== null) {
+      this.settleThroughNetwork("ack", 0, true, false, false);
+      return;
+    }
     this.settleMany(0, true, SETTLE_ACK, "ack");
   }
 
@@ -904,6 +1143,10 @@ export class AmqpChannel {
   nackAll(requeue = true): void {
     this.assertOpen();
     booleanOption(requeue, "requeue", "AmqpChannel.nackAll");
+    if (this.broker.network.hook !== null) {
+      this.settleThroughNetwork("nack", 0, true, requeue, false);
+      return;
+    }
     this.settleMany(0, true, requeue ? SETTLE_REQUEUE : SETTLE_DISCARD, "nack");
   }
 
@@ -911,6 +1154,64 @@ export class AmqpChannel {
   recover(): void {
     this.assertOpen();
     this.settleMany(0, true, SETTLE_REQUEUE, "nack");
+  }
+
+  /**
+   * A settle while a fault hook is installed: the crash points as on the fast path, and between
+   * them the request seam decides whether the broker hears it now, later, or never.
+   */
+  private settleThroughNetwork(
+    method: "ack" | "nack" | "reject",
+    tag: number,
+    multiple: boolean,
+    requeue: boolean,
+    points: boolean,
+  ): void {
+    const sim = this.broker.sim;
+    const inProcess = points && sim.currentProcess !== null;
+    if (inProcess && this.reachSettlePoint(CRASH_POINTS.beforeAck, method, tag, multiple, requeue)) return;
+    const network = this.broker.network;
+    const fault = network.decide({
+      kind: "ack",
+      requestId: network.requestId(),
+      clientId: this.connection.name,
+      connection: this.connection.id,
+      channel: this.id,
+      sentAt: sim.now,
+      method,
+      deliveryTag: tag,
+      multiple,
+    });
+    if (!fault.dropRequest) {
+      const at = Math.max(sim.now + fault.requestDelayMs, this.heldUntil);
+      if (at > sim.now) {
+        this.heldUntil = at;
+        const held: HeldSettle = { channel: this, method, tag, multiple, requeue };
+        sim.schedule(at, arriveSettle, held);
+      } else this.applySettle(method, tag, multiple, requeue);
+    }
+    if (inProcess) this.reachSettlePoint(CRASH_POINTS.afterAck, method, tag, multiple, requeue);
+  }
+
+  private applySettle(
+    method: "ack" | "nack" | "reject",
+    tag: number,
+    multiple: boolean,
+    requeue: boolean,
+  ): void {
+    const kind = method === "ack" ? SETTLE_ACK : requeue ? SETTLE_REQUEUE : SETTLE_DISCARD;
+    this.settleMany(tag, multiple, kind, method);
+  }
+
+  /** @internal A held settle reaches the broker (lost if the channel closed meanwhile). */
+  settleArrived(method: "ack" | "nack" | "reject", tag: number, multiple: boolean, requeue: boolean): void {
+    if (this.closedFlag) return;
+    try {
+      this.applySettle(method, tag, multiple, requeue);
+    } catch (error) {
+      // An unknown tag closed the channel (406), asynchronously as on RabbitMQ.
+      if (!(error instanceof AmqpError)) throw error;
+    }
   }
 
   /**
@@ -1168,6 +1469,12 @@ export class AmqpChannel {
       });
     }
     broker.sim.defer(deliverClose, { channel: this, error: cause, emitError: emitError && cause !== null });
+    const lost = this.lostReplies;
+    if (lost !== null) {
+      this.lostReplies = null;
+      const closed = closedError("channel", this.id, cause);
+      for (const reject of lost) reject(closed);
+    }
     broker.drainDeadLetters();
   }
 

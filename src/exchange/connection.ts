@@ -86,6 +86,8 @@ export class AmqpConnection implements Droppable {
    * as that incarnation, so that their code dies with it.
    */
   readonly owner: Incarnation | null;
+  /** Virtual time it opened. */
+  readonly openedAt: number;
   private closedFlag = false;
   private lost = false;
   private error: AmqpError | null = null;
@@ -102,6 +104,7 @@ export class AmqpConnection implements Droppable {
     this.name = name;
     this.user = user;
     const sim = broker.sim;
+    this.openedAt = sim.now;
     this.owner = currentIncarnation(sim);
     if (this.owner !== null) sim.own(this);
   }

@@ -37,6 +37,7 @@ import type { DeadLetterReason } from "../queue/dead-letter.js";
  * - `dead-letter-cycle`: dropped by cycle detection for one target queue;
  * - `reject-publish`: refused by an `x-overflow: reject-publish` queue;
  * - `purged`, `queue-deleted`: removed with `purge` or with the queue;
+ * - `broker-restart`: a non-persistent message of a durable classic queue, lost in a broker restart;
  * - `unroutable`: a publish that reached no queue (not mandatory, or returned).
  *
  * @example
@@ -52,12 +53,21 @@ export type DropReason =
   | "reject-publish"
   | "purged"
   | "queue-deleted"
+  | "broker-restart"
   | "unroutable";
 
 declare module "../scheduler/event-bus.js" {
   interface BrokerlabEvents {
     /** A connection opened. */
     "amqp.connection-open": { connection: number; name: string };
+    /** The broker restarted (`downMs` down): every connection dropped, what is not durable is gone. */
+    "amqp.broker-restart": {
+      downMs: number;
+      connections: number;
+      queues: number;
+      exchanges: number;
+      messages: number;
+    };
     /** A connection closed (by the client, or by a connection-level error). */
     "amqp.connection-close": { connection: number; replyCode: number | null; replyText: string | null };
     /** A channel opened. */
@@ -79,7 +89,7 @@ declare module "../scheduler/event-bus.js" {
       internal: boolean;
     };
     /** An exchange was deleted. */
-    "amqp.exchange-delete": { exchange: string; reason: "deleted" | "auto-delete" };
+    "amqp.exchange-delete": { exchange: string; reason: "deleted" | "auto-delete" | "broker-restart" };
     /** A queue was declared (new). */
     "amqp.queue-declare": {
       queue: string;
@@ -91,7 +101,7 @@ declare module "../scheduler/event-bus.js" {
     /** A queue was deleted; its ready messages are dropped (`amqp.drop`, never dead-lettered). */
     "amqp.queue-delete": {
       queue: string;
-      reason: "deleted" | "auto-delete" | "expired" | "exclusive-owner-closed";
+      reason: "deleted" | "auto-delete" | "expired" | "exclusive-owner-closed" | "broker-restart";
       messages: number;
     };
     /** A binding was added (`destinationKind` "queue" or "exchange"). */

@@ -4,19 +4,20 @@ import type { TopicPartition } from "./assignors/types.js";
 
 /**
  * The network between clients and the (single) broker: a fixed one-way latency and a fault hook.
- * The hook sees every produce, commit and heartbeat request and may drop the request (the broker
+ * The hook sees every produce, fetch, commit and heartbeat request and may drop the request (the broker
  * never sees it), drop the response (the broker acted, the client never hears: the unknown
  * outcome behind duplicates), or delay either direction. Producers and consumers treat a missing
  * response as a request timeout.
  */
 
 /**
- * Requests the fault hook sees. Besides produce, offset commit and heartbeat, the transactional
+ * Requests the fault hook sees. Besides produce, fetch, offset commit and heartbeat, the transactional
  * producer's requests: InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit and
  * EndTxn (delaying an `"end-txn"` past the client's request timeout is the late-EndTxn hazard).
  */
 export type RequestKind =
   | "produce"
+  | "fetch"
   | "commit"
   | "heartbeat"
   | "init-producer-id"

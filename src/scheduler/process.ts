@@ -336,8 +336,9 @@ export class SimProcess {
   }
 
   private run(token: Incarnation): void {
-    this.restartPending = false;
+    // A stale start (its incarnation crashed before it ran, and another was begun) is not this one.
     if (token !== this.token || !token.alive) return;
+    this.restartPending = false;
     this.kernel.emit(token.number === 1 ? "process.spawn" : "process.restart", {
       process: this.name,
       incarnation: token.number,
@@ -407,6 +408,8 @@ export class SimProcess {
 
   private die(state: ProcessState): void {
     const token = this.token;
+    // Crashed before its start event ran: that start is cancelled, so a restart may begin anew.
+    this.restartPending = false;
     const wasRunning = this.stateValue === "running";
     token.alive = false;
     this.kernel.kill(token);

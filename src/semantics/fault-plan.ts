@@ -14,7 +14,11 @@ import { InvalidArgumentError } from "../scheduler/errors.js";
  * ```
  */
 
-/** Requests a network fault can match: the log's (produce, fetch, commit, heartbeat, transactional) and AMQP's. */
+/**
+ * Requests a network fault can match: the log's (produce, fetch, commit, heartbeat, transactional;
+ * `Faults.attachLog`) and AMQP's (publish, confirm, ack — ack, nack and reject — and basic.get;
+ * `Faults.attachAmqp`, see `src/exchange/network.ts` for what each fault does to each).
+ */
 export const REQUEST_KINDS = Object.freeze([
   "produce",
   "fetch",
@@ -68,7 +72,12 @@ export interface DelayFault {
   delayMs: number;
 }
 
-/** Cut a client off its broker for a window: every request it sends then is lost. */
+/**
+ * Cut a client off its broker for a window. Log: every request it sends then is lost (it times
+ * out). AMQP (the client is a connection name): what it sends is held until the window ends, and a
+ * window of at least the broker's heartbeat timeout (60 s by default) drops its connections at
+ * that timeout (unacked messages requeued; what was held is lost).
+ */
 export interface PartitionFault {
   kind: "partition";
   client: string;
@@ -86,8 +95,10 @@ export interface SlowFault {
 }
 
 /**
- * Restart the broker at a time: every request in flight or sent while it is down (`downMs`,
- * default 1000) is lost; the log survives (AMQP: see the amqplib notes in docs/semantics.md).
+ * Restart the broker at a time, down for `downMs` (default 1000). Log: every request in flight or
+ * sent while it is down is lost; the log survives. AMQP: every connection drops (320
+ * CONNECTION_FORCED), non-durable queues and exchanges and the non-persistent messages of durable
+ * classic queues are gone, durable ones survive; connects are refused while it is down.
  */
 export interface RestartBrokerFault {
   kind: "restart-broker";

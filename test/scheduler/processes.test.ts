@@ -399,4 +399,18 @@ describe("determinism with crashes", () => {
       "fail boom",
     ]);
   });
+
+  it("a process crashed before its first event ran can be restarted", async () => {
+    const sim = new Simulation({ start: 0 });
+    const runs: number[] = [];
+    const p = sim.spawn("early", (ctx) => {
+      runs.push(ctx.incarnation);
+    });
+    expect(p.crash()).toBe(true);
+    p.restart({ afterMs: 10 });
+    await sim.run();
+    expect(runs).toEqual([2]);
+    expect(p.state).toBe("exited");
+    expect(sim.now).toBe(10);
+  });
 });

@@ -228,7 +228,12 @@ export class ChannelModel extends AmqplibEmitter {
 
   private onNativeClose(error: AmqpError | null): void {
     if (this.state === "closed") return;
-    this.finish(error === null ? undefined : connectionClosedByServer(error), error !== null);
+    // amqplib's isFatalError: a server close with 320 CONNECTION_FORCED (a broker restart, an
+    // operator's close) is not an 'error', only a 'close' carrying the error.
+    this.finish(
+      error === null ? undefined : connectionClosedByServer(error),
+      error !== null && error.replyCode !== 320,
+    );
   }
 
   /** amqplib's `toClosed`: `'error'` (if any), every channel's `'close'`, then the connection's. */
