@@ -2,7 +2,11 @@
  * Exploration benchmark: how fast brokerlab explores fault plans and checks histories, each
  * against a reference measured in the same run.
  *
- *   npx tsx bench/explore.ts [--json]
+ *   node --expose-gc --import tsx bench/explore.ts [--json] [--rounds=N]
+ *
+ * Each workload and its reference run interleaved, round after round (after one warm-up each, and
+ * a GC before every timed run when started with --expose-gc), so a noisy neighbour on a shared
+ * machine hits both alike; the table shows the median of the rounds and their min–max spread.
  *
  * - explored runs/s: a 100-message at-least-once scenario through the kafkajs facade (2
  *   partitions, one consumer process, auto-commit), with plans drawn from a fault space of crashes
@@ -18,7 +22,7 @@ import { check } from "../src/semantics/check.js";
 import { explore, runScenario, type ScenarioContext } from "../src/semantics/explore.js";
 import type { FaultSpace } from "../src/semantics/fault-space.js";
 import { History } from "../src/semantics/history.js";
-import { bestRate, formatRate, table, wantsJson } from "./harness.js";
+import { formatRate, formatSpread, interleaved, option, spread, table, wantsJson } from "./harness.js";
 
 async function scenario(ctx: ScenarioContext): Promise<void> {
   const cluster = new LogCluster(ctx.sim, {
@@ -95,57 +99,67 @@ function bigHistory(messages: number): History {
 }
 
 async function main(): Promise<void> {
-  const repeats = 3;
+  const rounds = Number(option("rounds") ?? 5);
   const runs = 200;
   const rows: { workload: string; brokerlab: string; reference: string; ratio: string }[] = [];
+  const cell = (rates: number[], unit: string) => {
+    const s = spread(rates);
+    return `${formatRate(s.median)} ${unit} (${formatSpread(s)})`;
+  };
+  const median = (rates: number[]) => spread(rates).median;
 
   let explored = 0;
-  const exploreRate = await bestRate(repeats, async () => {
-    const result = await explore(scenario, { runs, seed: 1, faults: SPACE, expect: "at-least-once" });
-    explored = result.runs;
-    if (!result.ok && process.argv.includes("--why")) console.log(result.failure.report);
-    return result.runs;
-  });
-  const bareRate = await bestRate(repeats, () => bareRuns(runs, false));
-  const recordedRate = await bestRate(repeats, () => bareRuns(runs, true));
+  const [exploreRates, bareRates, recordedRates] = await interleaved(rounds, [
+    async () => {
+      const result = await explore(scenario, { runs, seed: 1, faults: SPACE, expect: "at-least-once" });
+      explored = result.runs;
+      if (!result.ok && process.argv.includes("--why")) console.log(result.failure.report);
+      return result.runs;
+    },
+    () => bareRuns(runs, false),
+    () => bareRuns(runs, true),
+  ]);
   rows.push({
     workload: `explore: 100-message at-least-once kafkajs scenario, fault plans drawn from the space (${explored} runs)`,
-    brokerlab: `${formatRate(exploreRate)} runs`,
-    reference: `bare run, no recording, no faults: ${formatRate(bareRate)} runs`,
-    ratio: `${(exploreRate / bareRate).toFixed(2)}×`,
+    brokerlab: cell(exploreRates!, "runs"),
+    reference: `bare run, no recording, no faults: ${cell(bareRates!, "runs")}`,
+    ratio: `${(median(exploreRates!) / median(bareRates!)).toFixed(2)}×`,
   });
+  const overhead = (median(bareRates!) / median(recordedRates!) - 1) * 100;
   rows.push({
     workload: "recording overhead: the same runs without faults, history recorded",
-    brokerlab: `${formatRate(recordedRate)} runs`,
-    reference: `bare: ${formatRate(bareRate)} runs`,
-    ratio: `${(recordedRate / bareRate).toFixed(2)}× (overhead ${((bareRate / recordedRate - 1) * 100).toFixed(0)} %)`,
+    brokerlab: cell(recordedRates!, "runs"),
+    reference: `bare: ${cell(bareRates!, "runs")}`,
+    ratio: `${(median(recordedRates!) / median(bareRates!)).toFixed(2)}× (overhead ${overhead.toFixed(0)} %)`,
   });
 
   const history = bigHistory(1_000_000 / 6);
   const n = history.operations.length;
-  const checkRate = await bestRate(repeats, () => {
-    const result = check(history, { guarantee: "at-least-once", ordering: "per-key" });
-    if (!result.valid) throw new Error("the benchmark history should be valid");
-    return n;
-  });
-  const loopRate = await bestRate(repeats, () => {
-    let oks = 0;
-    for (const op of history.operations) if (op.type === "ok" && op.value.id !== undefined) oks++;
-    if (oks === 0) throw new Error("empty");
-    return n;
-  });
+  const [checkRates, loopRates] = await interleaved(rounds, [
+    () => {
+      const result = check(history, { guarantee: "at-least-once", ordering: "per-key" });
+      if (!result.valid) throw new Error("the benchmark history should be valid");
+      return n;
+    },
+    () => {
+      let oks = 0;
+      for (const op of history.operations) if (op.type === "ok" && op.value.id !== undefined) oks++;
+      if (oks === 0) throw new Error("empty");
+      return n;
+    },
+  ]);
   rows.push({
     workload: `check: at-least-once + per-key order over ${n} operations`,
-    brokerlab: `${formatRate(checkRate)} ops`,
-    reference: `plain loop over the operations: ${formatRate(loopRate)} ops`,
-    ratio: `${(checkRate / loopRate).toFixed(2)}×`,
+    brokerlab: cell(checkRates!, "ops"),
+    reference: `plain loop over the operations: ${cell(loopRates!, "ops")}`,
+    ratio: `${(median(checkRates!) / median(loopRates!)).toFixed(2)}×`,
   });
 
   if (wantsJson) {
-    console.log(JSON.stringify({ benchmark: "explore", node: process.version, rows }, null, 2));
+    console.log(JSON.stringify({ benchmark: "explore", node: process.version, rounds, rows }, null, 2));
     return;
   }
-  console.log(`explore (node ${process.version}, best of ${repeats})\n`);
+  console.log(`explore (node ${process.version}, median and min–max of ${rounds} interleaved rounds)\n`);
   console.log(
     table(
       ["workload", "brokerlab", "reference", "ratio"],

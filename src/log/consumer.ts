@@ -80,7 +80,10 @@ export interface ConsumerOptions {
   isolationLevel?: "read_uncommitted" | "read_committed";
   /** `metadata.max.age.ms`: how often pattern subscriptions and partition counts are re-read. Default 300000. */
   metadataMaxAgeMs?: number;
-  /** `request.timeout.ms` for asynchronous commits whose response is lost. Default 30000. */
+  /**
+   * `request.timeout.ms`: how long an asynchronous commit or a fetch waits for a response the
+   * network lost (see `Network`); a lost fetch is sent again after it. Default 30000.
+   */
   requestTimeoutMs?: number;
 }
 
@@ -229,6 +232,19 @@ export class Consumer implements Droppable {
   /** Dropped by a crashing process: its async calls never settle. */
   private dropped = false;
   private callbackError: unknown = null;
+  /**
+   * Network faults: a fetch request is in flight until this virtual time (lost: it times out then;
+   * delayed: its response arrives then). Polls before it fetch nothing.
+   */
+  private fetchHeldUntil = Number.NEGATIVE_INFINITY;
+  /** Network faults: whether the fetch in flight answers at {@link fetchHeldUntil} (false: it times out). */
+  private fetchAnswers = false;
+  /**
+   * @internal Whether polls send their fetches through the network's fault hook (`kind: "fetch"`).
+   * The kafkajs facade turns it off: it reads through this consumer after its own fetch request
+   * went through the hook.
+   */
+  fetchThroughNetwork = true;
 
   /** @internal Use `cluster.consumer(options)`. */
   constructor(cluster: LogCluster, options: ConsumerOptions = {}) {
@@ -433,6 +449,10 @@ export class Consumer implements Droppable {
    * rebalance is under way, and auto-commits what earlier polls returned when the interval is
    * due. Then fetches from assigned, unpaused partitions, resolving positions from committed
    * offsets or `autoOffsetReset`.
+   *
+   * With a network fault hook installed, the fetch is a request the hook sees (`kind: "fetch"`):
+   * while a lost fetch waits out `requestTimeoutMs`, or a delayed one its response, polls return
+   * nothing (a later poll sends the fetch again, from the same positions).
    *
    * @example
    * ```ts
@@ -962,6 +982,7 @@ export class Consumer implements Droppable {
     const records: ConsumerRecord[] = [];
     const n = this.order.length;
     if (n === 0) return records;
+    if (this.fetchThroughNetwork && this.cluster.network.hasFaultHook && !this.fetchRequest()) return records;
     let remaining = this.config.maxPollRecords;
     let bytesLeft = this.config.fetchMaxBytes;
     const start = this.fetchCursor % n;
@@ -1006,6 +1027,48 @@ export class Consumer implements Droppable {
       if (remaining === 0 || bytesLeft <= 0) this.fetchCursor = (start + k + 1) % n;
     }
     return records;
+  }
+
+  /**
+   * A fetch request through the fault hook (only while one is installed): true when the records
+   * may be read now — the request was delivered, or a delayed one's response has arrived. A lost
+   * request or response (or a delay of at least `requestTimeoutMs`) keeps the fetch in flight
+   * until the request timeout, a delay until its response arrives; polls meanwhile fetch nothing,
+   * so positions stay where they were and the fetch that follows reads from them: nothing is
+   * consumed, lost or skipped. The records come from the log as it is when the response arrives.
+   */
+  private fetchRequest(): boolean {
+    const now = this.cluster.sim.now;
+    if (now < this.fetchHeldUntil) return false;
+    if (this.fetchHeldUntil !== Number.NEGATIVE_INFINITY) {
+      this.fetchHeldUntil = Number.NEGATIVE_INFINITY;
+      // A delayed response is here; a timed-out fetch is sent again below.
+      if (this.fetchAnswers) return true;
+    }
+    const partitions: TopicPartition[] = [];
+    for (const a of this.order) if (!a.paused) partitions.push({ topic: a.topic, partition: a.partition });
+    if (partitions.length === 0) return true;
+    const network = this.cluster.network;
+    const fault = network.decide({
+      kind: "fetch",
+      requestId: network.requestId(),
+      clientId: this.clientId,
+      sentAt: now,
+      partitions,
+      attempt: 0,
+      groupId: this.groupId,
+    });
+    const timeout = this.config.requestTimeoutMs;
+    const delay = fault.requestDelayMs + fault.responseDelayMs;
+    if (fault.dropRequest || fault.dropResponse || delay >= timeout) {
+      this.fetchHeldUntil = now + timeout;
+      this.fetchAnswers = false;
+      return false;
+    }
+    if (delay <= 0) return true;
+    this.fetchHeldUntil = now + delay;
+    this.fetchAnswers = true;
+    return false;
   }
 
   /** The log of an assigned partition, null for a deleted topic of a subscription (a rebalance follows). */
@@ -1113,7 +1176,10 @@ export class Consumer implements Droppable {
       if (log !== undefined) cancels.push(log.onNextAppend(wake));
     }
     if (this.membership !== null) this.membership.onChange = wake;
-    const timer = sim.schedule(Math.max(until, sim.now), wake);
+    // A fetch in flight (network faults) times out or answers at its own time.
+    const held = this.fetchHeldUntil;
+    const wakeAt = held > sim.now && held < until ? held : until;
+    const timer = sim.schedule(Math.max(wakeAt, sim.now), wake);
     cancels.push(() => sim.cancel(timer));
     return deferred.promise;
   }

@@ -8,6 +8,13 @@ import type { TopicPartition } from "./assignors/types.js";
  * never sees it), drop the response (the broker acted, the client never hears: the unknown
  * outcome behind duplicates), or delay either direction. Producers and consumers treat a missing
  * response as a request timeout.
+ *
+ * Fetches: a fetch is a read, so both drops look the same to the consumer — no response; it
+ * waits its request timeout (the native consumer's `requestTimeoutMs`, kafkajs' `requestTimeout`,
+ * both 30 000 ms by default), then fetches again from the same position: nothing is consumed
+ * meanwhile and nothing is skipped. A delay returns the fetch's records later (a delay of at least
+ * the request timeout is a timeout). A `partition` of the client loses its fetches like its other
+ * requests.
  */
 
 /**
@@ -34,11 +41,11 @@ export interface RequestInfo {
   readonly clientId: string;
   /** Virtual send time. */
   readonly sentAt: number;
-  /** Partitions concerned (produce, commit). */
+  /** Partitions concerned (produce, fetch, commit). */
   readonly partitions: readonly TopicPartition[];
   /** Produce: retry attempt of the first batch; transactional requests: retry attempt (0 = first try). */
   readonly attempt: number;
-  /** Commit and heartbeat: the group. */
+  /** Commit, heartbeat and fetch: the group (null for a group-less consumer's fetch). */
   readonly groupId: string | null;
   /** Transactional requests: the producer's `transactional.id`. */
   readonly transactionalId?: string;

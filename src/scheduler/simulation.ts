@@ -1082,7 +1082,6 @@ export class Simulation {
     queue.firedFn = null;
     queue.firedArg = undefined;
     this.eventsExecuted++;
-    if ((queue.firedFlags & BACKGROUND) === 0) this.workAt = this.nowMs;
     // Broker-side unless the entry says otherwise (fireOwned and fireRepeating set their owner).
     this.current = null;
     const result = fn(arg);
@@ -1215,6 +1214,9 @@ export class Simulation {
         // out, the last foreground entry leaving pulls it in), and the host gets the thread back
         // after `wallUntil` however cheap the events are, so its own timers are served on time.
         while (queue.popInto(this.autoBound(auto, limit))) {
+          // Work (a foreground event) moves the idle horizon; tracked only where a runner reads it,
+          // so that manual drives pay nothing for it.
+          if ((queue.firedFlags & BACKGROUND) === 0) this.workAt = queue.firedTime;
           this.fire();
           if (++executed >= stopAt) {
             if (executed >= guard) await this.runaway(limit);
@@ -1222,6 +1224,19 @@ export class Simulation {
           }
           if (this.asyncDirty) break;
           if (executed % WALL_CHECK_EVERY === 0 && wallElapsedMs() >= auto.wallUntil) return "budget";
+        }
+        continue;
+      }
+      if (this.runner !== null) {
+        // The realtime runner's slices (and manual drives of a runner's simulation) track work too.
+        while (queue.popInto(limit)) {
+          if ((queue.firedFlags & BACKGROUND) === 0) this.workAt = queue.firedTime;
+          this.fire();
+          if (++executed >= stopAt) {
+            if (executed >= guard) await this.runaway(limit);
+            break;
+          }
+          if (this.asyncDirty || (untilIdle && queue.foreground === 0)) break;
         }
         continue;
       }

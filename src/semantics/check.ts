@@ -90,66 +90,474 @@ const GUARANTEES: readonly Guarantee[] = ["at-most-once", "at-least-once", "exac
 const ORDERINGS: readonly Ordering[] = ["none", "per-key", "per-partition"];
 const PROCESSED_BY: readonly ProcessedBy[] = ["effect", "receive"];
 
-type Status = "ok" | "fail" | "info" | "none";
+// Statuses, as their rank: a message's status is its best send.
+const NONE = 0;
+const FAIL = 1;
+const INFO = 2;
+const OK = 3;
 
-interface Message {
-  id: string;
-  sendInvoke: Operation | null;
-  sendDone: Operation | null;
-  completions: Operation[];
-  status: Status;
-  topic: string | undefined;
-  partition: number | undefined;
-  key: string | null | undefined;
-  txn: string | undefined;
-  processed: Operation[];
-  /** Effects per name, to tell a duplicate from a handler with two effects. */
-  perName: Map<string, number> | null;
-  count: number;
-  threshold: number;
-  witness: Message | null;
-}
+/** Report order of each kind. */
+const KIND_RANK: Readonly<Record<AnomalyKind, number>> = {
+  lost: 0,
+  duplicate: 1,
+  unexpected: 2,
+  "aborted-read": 3,
+  reordered: 4,
+  "nonmonotonic-poll": 5,
+  "poll-skip": 6,
+};
 
-const RANK: Record<Status, number> = { none: 0, fail: 1, info: 2, ok: 3 };
+// The int32 fields of a message's record (16 per message, one cache line). Operations are named
+// by their position in the history; -1 is none.
+/** The operation whose `value.id` is the message's id. */
+const ID_AT = 0;
+/** Its first send invoke. */
+const INVOKE = 1;
+/** Its best send completion so far (final after `settle`). */
+const DONE = 2;
+/** The status of `DONE` (after `settle`: the message's status) in the low bits, and flags. */
+const STATE = 3;
+/** Its send completions, a list: the first inline, the rest `links` nodes (head node, tail node). */
+const COMPLETIONS = 4;
+/** Its processing operations (receives or effects), a list like `COMPLETIONS`. */
+const PROCESSED = 7;
+const COUNT = 10;
+/** Its first effect, whose name is counted inline (further names go to a map). */
+const NAME_AT = 11;
+const NAME_COUNT = 12;
+/** The sends whose value gives its topic, partition and key (after `settle`). */
+const TOPIC_AT = 13;
+const PARTITION_AT = 14;
+const KEY_AT = 15;
+const STRIDE = 16;
 
-function message(map: Map<string, Message>, id: string): Message {
-  let m = map.get(id);
-  if (m === undefined) {
-    m = {
-      id,
-      sendInvoke: null,
-      sendDone: null,
-      completions: [],
-      status: "none",
-      topic: undefined,
-      partition: undefined,
-      key: undefined,
-      txn: undefined,
-      processed: [],
-      perName: null,
-      count: 0,
-      threshold: -1,
-      witness: null,
-    };
-    map.set(id, m);
+const STATUS_MASK = 3;
+/** Flag: an ok completion inside a transaction (its status is known only at the end). */
+const IN_TXN = 4;
+/** Flag: the `DONE` completion is an `ok`. */
+const DONE_OK = 8;
+/** Flags: the `DONE` completion names a topic, a partition (which win over the first ones). */
+const DONE_TOPIC = 16;
+const DONE_PARTITION = 32;
+
+/** A growable list of int32s. */
+class IntList {
+  data: Int32Array;
+  length = 0;
+  constructor(capacity: number) {
+    this.data = new Int32Array(Math.max(16, capacity));
   }
-  return m;
+  push(x: number): void {
+    if (this.length === this.data.length) this.grow();
+    this.data[this.length++] = x;
+  }
+  push3(x: number, y: number, z: number): void {
+    if (this.length + 3 > this.data.length) this.grow();
+    const data = this.data;
+    const n = this.length;
+    data[n] = x;
+    data[n + 1] = y;
+    data[n + 2] = z;
+    this.length = n + 3;
+  }
+  private grow(): void {
+    const grown = new Int32Array(this.data.length * 2);
+    grown.set(this.data);
+    this.data = grown;
+  }
 }
 
-function byIndex(a: Operation, b: Operation): number {
-  return a.index - b.index;
+/** A growable list of numbers (offsets, which hand-written histories may make fractional). */
+class NumberList {
+  data: Float64Array;
+  length = 0;
+  constructor(capacity: number) {
+    this.data = new Float64Array(Math.max(16, capacity));
+  }
+  push(x: number): void {
+    if (this.length === this.data.length) this.grow();
+    this.data[this.length++] = x;
+  }
+  private grow(): void {
+    const grown = new Float64Array(this.data.length * 2);
+    grown.set(this.data);
+    this.data = grown;
+  }
 }
 
-function evidenceOf(...lists: (readonly (Operation | null | undefined)[])[]): Operation[] {
-  const seen = new Set<number>();
-  const out: Operation[] = [];
-  for (const list of lists)
-    for (const op of list)
-      if (op != null && !seen.has(op.index)) {
-        seen.add(op.index);
-        out.push(op);
+function effectName(op: Operation): string {
+  const name = op.value.name;
+  return typeof name === "string" ? name : "";
+}
+
+/**
+ * Everything the checker knows about the history, gathered in one pass: an int32 record per
+ * message (interned in order of first appearance) holding operation positions, status, flags and
+ * counts (its topic, partition and key are read back from the operations named); two lists per message (its send
+ * completions, its processing operations, each in history order) whose first entry is inline and
+ * whose further entries are nodes of one shared `links` pool; and the poll checker's events with
+ * their slot and offset. Nothing is allocated per operation, later passes read no operation
+ * except to build the evidence of an anomaly.
+ */
+class Tables {
+  readonly ops: readonly Operation[];
+  /** Message number by id. */
+  readonly byId = new Map<string, number>();
+  size = 0;
+  /** The message records, `STRIDE` int32s each. */
+  rec: Int32Array;
+  /** List nodes, two int32s each: an operation position and the next node (-1: none). */
+  readonly links = new IntList(64);
+  /** Effects of one message under names other than its first, by message number. */
+  readonly otherNames = new Map<number, Map<string, number>>();
+  /** Transaction → position of the operation deciding its outcome. */
+  readonly txnAt = new Map<unknown, number>();
+  /** `topic\0partition\0offset` → position of an ok send whose transaction aborted. */
+  readonly abortedAt = new Map<string, number>();
+  /** Messages with an ok send inside a transaction. */
+  readonly inTxn = new IntList(16);
+  /** With an ordering to check: the sends with an id, in history order (position, message, process). */
+  readonly sends: IntList;
+  /** Positions of ok receives with an id by a read_committed consumer. */
+  readonly committedReads = new IntList(16);
+  /**
+   * The poll checker's events (positioned ok receives and position resets): position, process and
+   * slot (-1 for a reset), and the offset apart.
+   */
+  readonly polls: IntList;
+  readonly pollOffset: NumberList;
+  /** (topic, partition) → slot. */
+  readonly slotsByTopic = new Map<unknown, Map<number, number>>();
+  slots = 0;
+  private slotTopic: unknown = undefined;
+  private slotPartition = Number.NaN;
+  private slotLast = -1;
+  readonly processIds = new Map<string, number>();
+  readonly processNames: string[] = [];
+  private lastProcess: string | null = null;
+  private lastProcessId = -1;
+  private lastId: string | null = null;
+  private lastMessage = -1;
+
+  constructor(ops: readonly Operation[]) {
+    this.ops = ops;
+    const n = Math.min(ops.length, 1 << 14);
+    this.rec = new Int32Array(STRIDE * Math.max(16, n >> 2));
+    this.sends = new IntList(n);
+    this.polls = new IntList(n >> 1);
+    this.pollOffset = new NumberList(n >> 3);
+  }
+
+  /** The message number of `id` (seen at position `at`), created when new. */
+  message(id: string, at: number): number {
+    if (id === this.lastId) return this.lastMessage;
+    let m = this.byId.get(id);
+    if (m === undefined) {
+      m = this.size++;
+      this.byId.set(id, m);
+      let rec = this.rec;
+      if (m * STRIDE === rec.length) {
+        const grown = new Int32Array(rec.length * 2);
+        grown.set(rec);
+        this.rec = rec = grown;
       }
-  return out.sort(byIndex);
+      const b = m * STRIDE;
+      rec.fill(-1, b, b + STRIDE);
+      rec[b + ID_AT] = at;
+      rec[b + STATE] = NONE;
+      rec[b + COUNT] = 0;
+      rec[b + NAME_COUNT] = 0;
+    }
+    this.lastId = id;
+    this.lastMessage = m;
+    return m;
+  }
+
+  process(name: string): number {
+    if (name === this.lastProcess) return this.lastProcessId;
+    let p = this.processIds.get(name);
+    if (p === undefined) {
+      p = this.processNames.length;
+      this.processIds.set(name, p);
+      this.processNames.push(name);
+    }
+    this.lastProcess = name;
+    this.lastProcessId = p;
+    return p;
+  }
+
+  slot(topic: unknown, partition: number): number {
+    if (topic === this.slotTopic && partition === this.slotPartition) return this.slotLast;
+    let byPartition = this.slotsByTopic.get(topic);
+    if (byPartition === undefined) this.slotsByTopic.set(topic, (byPartition = new Map()));
+    let slot = byPartition.get(partition);
+    if (slot === undefined) byPartition.set(partition, (slot = this.slots++));
+    this.slotTopic = topic;
+    this.slotPartition = partition;
+    this.slotLast = slot;
+    return slot;
+  }
+
+  /** Appends position `at` to the list at field `list` (COMPLETIONS or PROCESSED) of `m`. */
+  append(m: number, list: number, at: number): void {
+    const rec = this.rec;
+    const b = m * STRIDE + list;
+    if (rec[b]! < 0) {
+      rec[b] = at;
+      return;
+    }
+    const links = this.links;
+    const node = links.length >> 1;
+    links.push(at);
+    links.push(-1);
+    const tail = rec[b + 2]!;
+    if (tail < 0) rec[b + 1] = node;
+    else links.data[2 * tail + 1] = node;
+    rec[b + 2] = node;
+  }
+
+  /** The positions in the list at field `list` of `m`, in order. */
+  list(m: number, list: number): number[] {
+    const b = m * STRIDE + list;
+    const out: number[] = [];
+    if (this.rec[b]! < 0) return out;
+    out.push(this.rec[b]!);
+    const links = this.links.data;
+    for (let node = this.rec[b + 1]!; node >= 0; node = links[2 * node + 1]!) out.push(links[2 * node]!);
+    return out;
+  }
+
+  get(m: number, field: number): number {
+    return this.rec[m * STRIDE + field]!;
+  }
+
+  status(m: number): number {
+    return this.rec[m * STRIDE + STATE]! & STATUS_MASK;
+  }
+
+  id(m: number): string {
+    return this.ops[this.rec[m * STRIDE + ID_AT]!]!.value.id!;
+  }
+
+  topic(m: number): string | undefined {
+    const at = this.rec[m * STRIDE + TOPIC_AT]!;
+    return at < 0 ? undefined : this.ops[at]!.value.topic;
+  }
+
+  partition(m: number): number | undefined {
+    const at = this.rec[m * STRIDE + PARTITION_AT]!;
+    return at < 0 ? undefined : this.ops[at]!.value.partition;
+  }
+
+  key(m: number): string | null | undefined {
+    const at = this.rec[m * STRIDE + KEY_AT]!;
+    return at < 0 ? undefined : this.ops[at]!.value.key;
+  }
+
+  /** The transaction of the message's best send. */
+  txn(m: number): string | undefined {
+    const done = this.rec[m * STRIDE + DONE]!;
+    return done < 0 ? undefined : this.ops[done]!.value.txn;
+  }
+
+  /** The outcome of a transaction: commit, abort, unknown (ended without a verdict) or none. */
+  outcome(txn: unknown): "commit" | "abort" | "unknown" | undefined {
+    const at = this.txnAt.get(txn);
+    if (at === undefined) return undefined;
+    const op = this.ops[at]!;
+    if (op.value.action !== "commit") return "abort";
+    return op.type === "ok" ? "commit" : op.type === "fail" ? "abort" : "unknown";
+  }
+
+  /** What a send completion means, its transaction considered. */
+  effective(op: Operation): number {
+    if (op.type !== "ok") return op.type === "fail" ? FAIL : INFO;
+    const txn = op.value.txn;
+    if (txn === undefined) return OK;
+    const outcome = this.outcome(txn);
+    return outcome === "commit" ? OK : outcome === "abort" ? FAIL : INFO;
+  }
+
+  /**
+   * A message's status is its best send (a pipeline may send one id again, a producer may retry);
+   * transactions decide what a send inside them means, so messages with a send inside one are
+   * settled again here, now that every transaction's outcome is known.
+   */
+  settle(): void {
+    const { ops, rec } = this;
+    const links = this.links.data;
+    for (let k = 0; k < this.inTxn.length; k++) {
+      const m = this.inTxn.data[k]!;
+      const b = m * STRIDE;
+      let best = NONE;
+      let bestAt = -1;
+      let node = rec[b + COMPLETIONS + 1]!;
+      for (let c = rec[b + COMPLETIONS]!; c >= 0; ) {
+        const op = ops[c]!;
+        const status = this.effective(op);
+        if (status === FAIL && op.type === "ok" && typeof op.value.offset === "number") {
+          this.abortedAt.set(`${op.value.topic}\u0000${op.value.partition}\u0000${op.value.offset}`, c);
+        }
+        if (bestAt < 0 || status > best) {
+          best = status;
+          bestAt = c;
+        }
+        if (node < 0) break;
+        c = links[2 * node]!;
+        node = links[2 * node + 1]!;
+      }
+      const done = ops[bestAt]!;
+      rec[b + DONE] = bestAt;
+      rec[b + STATE] = doneState(rec[b + STATE]!, best, done);
+    }
+    for (let m = 0; m < this.size; m++) {
+      const b = m * STRIDE;
+      const state = rec[b + STATE]!;
+      if (rec[b + DONE]! < 0) rec[b + STATE] = rec[b + INVOKE]! < 0 ? NONE : INFO;
+      else {
+        if ((state & DONE_TOPIC) !== 0) rec[b + TOPIC_AT] = rec[b + DONE]!;
+        if ((state & DONE_PARTITION) !== 0) rec[b + PARTITION_AT] = rec[b + DONE]!;
+      }
+    }
+  }
+
+  /**
+   * The operations at `positions` (-1 = none) and, when `m` is given, those of its processed list,
+   * without repeats, in history order. `positions` is small; the list is in order already.
+   */
+  evidence(positions: number[], m = -1): Operation[] {
+    const list = m < 0 ? [] : this.list(m, PROCESSED);
+    for (let i = 1; i < positions.length; i++) {
+      const x = positions[i]!;
+      let j = i - 1;
+      while (j >= 0 && positions[j]! > x) {
+        positions[j + 1] = positions[j]!;
+        j--;
+      }
+      positions[j + 1] = x;
+    }
+    const out: Operation[] = [];
+    let last = -1;
+    let e = 0;
+    while (e < positions.length && positions[e]! < 0) e++;
+    let c = 0;
+    while (e < positions.length || c < list.length) {
+      const at =
+        c === list.length || (e < positions.length && positions[e]! <= list[c]!)
+          ? positions[e++]!
+          : list[c++]!;
+      if (at !== last) {
+        out.push(this.ops[at]!);
+        last = at;
+      }
+    }
+    return out;
+  }
+}
+
+/** A message's state once `done` (of status `status`) is its best completion. */
+function doneState(state: number, status: number, done: Operation): number {
+  const v = done.value;
+  return (
+    (state & IN_TXN) |
+    status |
+    (done.type === "ok" ? DONE_OK : 0) |
+    (v.topic !== undefined ? DONE_TOPIC : 0) |
+    (typeof v.partition === "number" ? DONE_PARTITION : 0)
+  );
+}
+
+/** The one pass over the history: messages, transactions, processing, poll events. */
+function scan(t: Tables, processedBy: ProcessedBy, ordering: Ordering): void {
+  const ops = t.ops;
+  const ordered = ordering !== "none";
+  const byReceive = processedBy === "receive";
+  const byEffect = processedBy === "effect";
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!;
+    const f = op.f;
+    if (f === "send") {
+      const v = op.value;
+      const id = v.id;
+      if (id === undefined) continue;
+      const m = t.message(id, i);
+      const rec = t.rec;
+      const b = m * STRIDE;
+      const type = op.type;
+      if (type === "invoke") {
+        if (rec[b + INVOKE]! < 0) rec[b + INVOKE] = i;
+      } else {
+        t.append(m, COMPLETIONS, i);
+        let status: number;
+        if (type === "ok") {
+          status = OK;
+          if (v.txn !== undefined && (rec[b + STATE]! & IN_TXN) === 0) {
+            rec[b + STATE] = rec[b + STATE]! | IN_TXN;
+            t.inTxn.push(m);
+          }
+        } else status = type === "fail" ? FAIL : INFO;
+        if (rec[b + DONE]! < 0 || status > (rec[b + STATE]! & STATUS_MASK)) {
+          rec[b + DONE] = i;
+          rec[b + STATE] = doneState(rec[b + STATE]!, status, op);
+        }
+      }
+      if (rec[b + TOPIC_AT]! < 0 && v.topic !== undefined) rec[b + TOPIC_AT] = i;
+      if (rec[b + PARTITION_AT]! < 0 && typeof v.partition === "number") rec[b + PARTITION_AT] = i;
+      if (rec[b + KEY_AT]! < 0 && v.key !== undefined) rec[b + KEY_AT] = i;
+      if (ordered) t.sends.push3(i, m, t.process(op.process));
+    } else if (f === "receive") {
+      if (op.type !== "ok") continue;
+      const v = op.value;
+      const id = v.id;
+      if (id !== undefined && v.isolation === "read_committed") t.committedReads.push(i);
+      const offset = v.offset;
+      const partition = v.partition;
+      if (typeof offset === "number" && v.topic !== undefined && typeof partition === "number") {
+        t.polls.push3(i, t.process(op.process), t.slot(v.topic, partition));
+        t.pollOffset.push(offset);
+      }
+      if (byReceive && id !== undefined) {
+        const m = t.message(id, i);
+        t.append(m, PROCESSED, i);
+        t.rec[m * STRIDE + COUNT]!++;
+      }
+    } else if (f === "effect") {
+      if (op.type !== "ok" || !byEffect) continue;
+      const id = op.value.id;
+      if (id === undefined) continue;
+      const m = t.message(id, i);
+      t.append(m, PROCESSED, i);
+      const rec = t.rec;
+      const b = m * STRIDE;
+      const first = rec[b + NAME_AT]!;
+      let n: number;
+      if (first < 0) {
+        rec[b + NAME_AT] = i;
+        n = rec[b + NAME_COUNT] = 1;
+      } else {
+        const name = effectName(op);
+        if (name === effectName(ops[first]!)) n = ++rec[b + NAME_COUNT]!;
+        else {
+          let others = t.otherNames.get(m);
+          if (others === undefined) t.otherNames.set(m, (others = new Map()));
+          n = (others.get(name) ?? 0) + 1;
+          others.set(name, n);
+        }
+      }
+      if (n > rec[b + COUNT]!) rec[b + COUNT] = n;
+    } else if (f === "txn") {
+      const v = op.value;
+      const txn = v.txn;
+      if (txn === undefined || op.type === "invoke") continue;
+      const action = v.action;
+      if (action === "commit") {
+        if (op.type === "ok" || op.type === "fail" || !t.txnAt.has(txn)) t.txnAt.set(txn, i);
+      } else if (action === "abort" && op.type === "ok") t.txnAt.set(txn, i);
+    } else if (op.type !== "invoke" && POSITION_RESETS.has(f)) {
+      t.polls.push3(i, t.process(op.process), -1);
+      t.pollOffset.push(0);
+    }
+  }
 }
 
 /**
@@ -192,103 +600,17 @@ export function check(history: History | readonly Operation[], options: CheckOpt
   else
     throw new InvalidArgumentError("check: expected a History or an array of operations.", "INVALID_HISTORY");
 
-  // Pass 1: messages, transactions, processing.
-  const messages = new Map<string, Message>();
-  const txnOutcome = new Map<string, { outcome: "commit" | "abort" | "unknown"; op: Operation }>();
-  const receives: Operation[] = [];
-  const pollEvents: Operation[] = [];
   let hasEffects = false;
-  for (const op of ops) {
-    if (op.f === "effect") {
+  for (let i = 0; i < ops.length; i++) {
+    if (ops[i]!.f === "effect") {
       hasEffects = true;
       break;
     }
   }
   const processedBy = options.processedBy ?? (hasEffects ? "effect" : "receive");
-  for (const op of ops) {
-    const v = op.value;
-    switch (op.f) {
-      case "send": {
-        if (v.id === undefined) break;
-        const m = message(messages, v.id);
-        if (op.type === "invoke") {
-          if (m.sendInvoke === null) m.sendInvoke = op;
-        } else m.completions.push(op);
-        if (v.topic !== undefined && m.topic === undefined) m.topic = v.topic;
-        if (typeof v.partition === "number" && m.partition === undefined) m.partition = v.partition;
-        if (v.key !== undefined && m.key === undefined) m.key = v.key;
-        break;
-      }
-      case "txn": {
-        const txn = v.txn;
-        if (txn === undefined || op.type === "invoke") break;
-        const action = v.action;
-        if (action === "commit") {
-          if (op.type === "ok") txnOutcome.set(txn, { outcome: "commit", op });
-          else if (op.type === "fail") txnOutcome.set(txn, { outcome: "abort", op });
-          else if (!txnOutcome.has(txn)) txnOutcome.set(txn, { outcome: "unknown", op });
-        } else if (action === "abort" && op.type === "ok") {
-          txnOutcome.set(txn, { outcome: "abort", op });
-        }
-        break;
-      }
-      case "receive":
-        if (op.type !== "ok") break;
-        receives.push(op);
-        if (typeof v.offset === "number" && v.topic !== undefined && typeof v.partition === "number")
-          pollEvents.push(op);
-        if (processedBy === "receive" && v.id !== undefined) {
-          const m = message(messages, v.id);
-          m.processed.push(op);
-          m.count++;
-        }
-        break;
-      case "effect":
-        if (op.type !== "ok" || processedBy !== "effect" || v.id === undefined) break;
-        {
-          const m = message(messages, v.id);
-          m.processed.push(op);
-          const name = typeof v.name === "string" ? v.name : "";
-          if (m.perName === null) m.perName = new Map();
-          const n = (m.perName.get(name) ?? 0) + 1;
-          m.perName.set(name, n);
-          if (n > m.count) m.count = n;
-        }
-        break;
-      default:
-        if (POSITION_RESETS.has(op.f) && op.type !== "invoke") pollEvents.push(op);
-    }
-  }
-
-  // A message's status is its best send (a pipeline may send one id again, a producer may retry);
-  // transactions decide what a send inside them means.
-  const abortedAt = new Map<string, Operation>();
-  const effective = (op: Operation): Status => {
-    if (op.type !== "ok" || op.value.txn === undefined) return op.type as Status;
-    const outcome = txnOutcome.get(op.value.txn)?.outcome;
-    return outcome === "commit" ? "ok" : outcome === "abort" ? "fail" : "info";
-  };
-  for (const m of messages.values()) {
-    let best: Status = m.sendInvoke === null ? "none" : "info";
-    let bestOp: Operation | null = null;
-    for (const op of m.completions) {
-      const status = effective(op);
-      if (op.type === "ok" && status === "fail" && typeof op.value.offset === "number") {
-        abortedAt.set(`${op.value.topic}\u0000${op.value.partition}\u0000${op.value.offset}`, op);
-      }
-      if (bestOp === null || RANK[status] > RANK[best]) {
-        best = status;
-        bestOp = op;
-      }
-    }
-    m.status = best;
-    m.sendDone = bestOp;
-    if (bestOp !== null) {
-      m.txn = bestOp.value.txn;
-      if (typeof bestOp.value.partition === "number") m.partition = bestOp.value.partition;
-      if (bestOp.value.topic !== undefined) m.topic = bestOp.value.topic;
-    }
-  }
+  const t = new Tables(ops);
+  scan(t, processedBy, ordering);
+  t.settle();
 
   const anomalies: Anomaly[] = [];
   const dupAllowed = guarantee === "at-least-once";
@@ -300,93 +622,76 @@ export function check(history: History | readonly Operation[], options: CheckOpt
   let more = 0;
   let never = 0;
   let unexpectedCount = 0;
-  for (const m of messages.values()) {
-    if (m.status === "ok") sentOk++;
-    else if (m.status === "fail") sentFail++;
-    else if (m.status === "info") sentInfo++;
-    if (m.status !== "none") {
-      if (m.count === 0) never++;
-      else if (m.count === 1) once++;
+  const rec = t.rec;
+  for (let m = 0; m < t.size; m++) {
+    const b = m * STRIDE;
+    const s = rec[b + STATE]! & STATUS_MASK;
+    const n = rec[b + COUNT]!;
+    if (s === OK) sentOk++;
+    else if (s === FAIL) sentFail++;
+    else if (s === INFO) sentInfo++;
+    if (s !== NONE) {
+      if (n === 0) never++;
+      else if (n === 1) once++;
       else more++;
     }
-    const sendOps = [m.sendInvoke, m.sendDone];
-    if (m.status === "ok" && m.count === 0) {
+    if (s === OK && n === 0) {
+      const id = t.id(m);
       anomalies.push({
         kind: "lost",
-        ids: [m.id],
+        ids: [id],
         violation: !lossAllowed,
-        message: `${m.id} was sent (ok) but never processed.`,
-        evidence: evidenceOf(sendOps),
+        message: `${id} was sent (ok) but never processed.`,
+        evidence: t.evidence([rec[b + INVOKE]!, rec[b + DONE]!]),
       });
     }
-    if ((m.status === "fail" || m.status === "none") && m.count > 0) {
+    if ((s === FAIL || s === NONE) && n > 0) {
       unexpectedCount++;
+      const id = t.id(m);
+      const txn = t.txn(m);
       const why =
-        m.status === "none"
+        s === NONE
           ? "never sent"
-          : m.txn !== undefined && txnOutcome.get(m.txn)?.outcome === "abort"
-            ? `sent in transaction ${m.txn}, which aborted`
+          : txn !== undefined && t.outcome(txn) === "abort"
+            ? `sent in transaction ${txn}, which aborted`
             : "its send failed";
       anomalies.push({
         kind: "unexpected",
-        ids: [m.id],
+        ids: [id],
         violation: true,
-        message: `${m.id} was processed but ${why}.`,
-        evidence: evidenceOf(sendOps, m.txn !== undefined ? [txnOutcome.get(m.txn)?.op] : [], m.processed),
+        message: `${id} was processed but ${why}.`,
+        evidence: t.evidence(
+          [rec[b + INVOKE]!, rec[b + DONE]!, txn === undefined ? -1 : (t.txnAt.get(txn) ?? -1)],
+          m,
+        ),
       });
     }
-    if (m.count > 1) {
+    if (n > 1) {
+      const id = t.id(m);
       anomalies.push({
         kind: "duplicate",
-        ids: [m.id],
+        ids: [id],
         violation: !dupAllowed,
-        message: `${m.id} was processed ${m.count} times${m.status === "info" ? " (its send's outcome was unknown)" : ""}.`,
-        evidence: evidenceOf(sendOps, m.processed),
+        message: `${id} was processed ${n} times${s === INFO ? " (its send's outcome was unknown)" : ""}.`,
+        evidence: t.evidence([rec[b + INVOKE]!, rec[b + DONE]!], m),
       });
     }
   }
 
-  // Aborted reads (G1a): a read_committed receive of a record whose transaction aborted.
-  for (const op of receives) {
-    const v = op.value;
-    if (v.isolation !== "read_committed" || v.id === undefined) continue;
-    const m = messages.get(v.id);
-    if (m === undefined) continue;
-    // The record read, by its coordinates; else the message when all its sends aborted.
-    let send: Operation | null | undefined =
-      typeof v.offset === "number"
-        ? abortedAt.get(`${v.topic}\u0000${v.partition}\u0000${v.offset}`)
-        : undefined;
-    if (send === undefined && m.status === "fail" && m.sendDone?.value.txn !== undefined) send = m.sendDone;
-    if (send == null) continue;
-    const txn = send.value.txn!;
-    const t = txnOutcome.get(txn);
-    if (t?.outcome !== "abort") continue;
-    anomalies.push({
-      kind: "aborted-read",
-      ids: [m.id],
-      violation: true,
-      message: `${op.process} (read_committed) received ${m.id} of transaction ${txn}, which aborted.`,
-      evidence: evidenceOf([m.sendInvoke, send, t.op, op]),
-    });
-  }
+  checkAbortedReads(t, anomalies);
+  if (ordering !== "none") checkOrder(t, ordering, anomalies);
+  checkPolls(t, guarantee === "exactly-once" || ordering !== "none", anomalies);
 
-  if (ordering !== "none") checkOrder(ops, messages, ordering, anomalies);
-  checkPolls(pollEvents, messages, guarantee === "exactly-once" || ordering !== "none", anomalies);
-
-  const rank = new Map(ANOMALY_KINDS.map((k, i) => [k, i]));
-  anomalies.sort(
-    (a, b) =>
-      rank.get(a.kind)! - rank.get(b.kind)! || (a.evidence[0]?.index ?? 0) - (b.evidence[0]?.index ?? 0),
-  );
+  sortAnomalies(anomalies);
   const counts: CheckCounts = {
     operations: ops.length,
-    messages: messages.size,
+    messages: t.size,
     sent: { ok: sentOk, fail: sentFail, info: sentInfo },
     processed: { once, moreThanOnce: more, never },
     unexpected: unexpectedCount,
   };
-  const valid = anomalies.every((a) => !a.violation);
+  let valid = true;
+  for (const a of anomalies) if (a.violation) valid = false;
   const result: CheckResult = {
     valid,
     guarantee,
@@ -400,97 +705,172 @@ export function check(history: History | readonly Operation[], options: CheckOpt
   return result;
 }
 
-/**
- * Reordering: for each message B, the latest-processed message A of the same producer and key
- * (or partition) whose send completed before B's was invoked; B processed first is a violation.
- */
-function checkOrder(
-  ops: readonly Operation[],
-  messages: Map<string, Message>,
-  ordering: Ordering,
-  anomalies: Anomaly[],
-): void {
-  const groups = new Map<string, { maxFirst: number; witness: Message | null }>();
-  const groupOf = (m: Message, producer: string): string | null => {
-    if (ordering === "per-key")
-      return m.key == null ? null : `${producer}\u0000${m.topic ?? ""}\u0000${m.key}`;
-    return m.partition === undefined ? null : `${producer}\u0000${m.topic ?? ""}\u0000${m.partition}`;
-  };
-  for (const op of ops) {
-    if (op.f !== "send" || op.value.id === undefined) continue;
-    const m = messages.get(op.value.id)!;
-    if (m.count === 0 || m.status === "fail" || m.status === "none") continue;
-    if (op !== m.sendInvoke && op !== m.sendDone) continue;
-    const g = groupOf(m, op.process);
-    if (g === null) continue;
-    let group = groups.get(g);
-    if (group === undefined) {
-      group = { maxFirst: -1, witness: null };
-      groups.set(g, group);
-    }
-    if (op === m.sendInvoke) {
-      m.threshold = group.maxFirst;
-      m.witness = group.witness;
-    } else if (op.type === "ok") {
-      const first = m.processed[0]!.index;
-      if (first > group.maxFirst) {
-        group.maxFirst = first;
-        group.witness = m;
-      }
+/** Report order: by kind, then by first evidence; stable, and skipped when already in order. */
+function sortAnomalies(anomalies: Anomaly[]): void {
+  const compare = (a: Anomaly, b: Anomaly) =>
+    KIND_RANK[a.kind] - KIND_RANK[b.kind] || (a.evidence[0]?.index ?? 0) - (b.evidence[0]?.index ?? 0);
+  for (let i = 1; i < anomalies.length; i++) {
+    if (compare(anomalies[i - 1]!, anomalies[i]!) > 0) {
+      anomalies.sort(compare);
+      return;
     }
   }
-  for (const b of messages.values()) {
-    if (b.witness === null || b.count === 0) continue;
-    const firstB = b.processed[0]!.index;
-    if (b.threshold <= firstB) continue;
-    const a = b.witness;
+}
+
+/** Aborted reads (G1a): a read_committed receive of a record whose transaction aborted. */
+function checkAbortedReads(t: Tables, anomalies: Anomaly[]): void {
+  if (t.txnAt.size === 0) return;
+  const ops = t.ops;
+  const reads = t.committedReads;
+  for (let k = 0; k < reads.length; k++) {
+    const at = reads.data[k]!;
+    const op = ops[at]!;
+    const v = op.value;
+    const m = t.byId.get(v.id!);
+    if (m === undefined) continue;
+    // The record read, by its coordinates; else the message when all its sends aborted.
+    let send =
+      typeof v.offset === "number" && t.abortedAt.size > 0
+        ? t.abortedAt.get(`${v.topic}\u0000${v.partition}\u0000${v.offset}`)
+        : undefined;
+    if (send === undefined && t.status(m) === FAIL && t.txn(m) !== undefined) send = t.get(m, DONE);
+    if (send === undefined) continue;
+    const txn = ops[send]!.value.txn!;
+    if (t.outcome(txn) !== "abort") continue;
+    const id = t.id(m);
     anomalies.push({
-      kind: "reordered",
-      ids: [a.id, b.id],
+      kind: "aborted-read",
+      ids: [id],
       violation: true,
-      message: `${a.id} was sent before ${b.id} (same producer, ${ordering === "per-key" ? `key ${String(b.key)}` : `partition ${b.topic}/${b.partition}`}) but processed after it.`,
-      evidence: evidenceOf([a.sendDone, b.sendInvoke, b.processed[0], a.processed[0]]),
+      message: `${op.process} (read_committed) received ${id} of transaction ${txn}, which aborted.`,
+      evidence: t.evidence([t.get(m, INVOKE), send, t.txnAt.get(txn)!, at]),
     });
   }
 }
 
-/** Per consumer and partition: receives must not go back, nor jump over visible records. */
-function checkPolls(
-  events: readonly Operation[],
-  messages: Map<string, Message>,
-  violation: boolean,
-  anomalies: Anomaly[],
-): void {
-  // (topic, partition) → a small slot number, so the hot loop indexes arrays instead of joining strings.
-  const slotsByTopic = new Map<string, Map<number, number>>();
-  const visible: Set<number>[] = [];
-  const slotOf = (topic: string, partition: number): number => {
-    let byPartition = slotsByTopic.get(topic);
-    if (byPartition === undefined) slotsByTopic.set(topic, (byPartition = new Map()));
-    let slot = byPartition.get(partition);
-    if (slot === undefined) {
-      slot = visible.length;
-      byPartition.set(partition, slot);
-      visible.push(new Set());
+/**
+ * Reordering: for each message B, the latest-processed message A of the same producer and key
+ * (or partition) whose send completed before B's was invoked; B processed first is a violation.
+ * A group is the producer and the message's `topic\0key` (or `topic\0partition`), interned: that
+ * string is built once per message, and the producer is an interned number (a process name holding
+ * a NUL, which would make `producer\0topic\0key` ambiguous, falls back to whole strings).
+ */
+function checkOrder(t: Tables, ordering: Ordering, anomalies: Anomaly[]): void {
+  const { rec, sends } = t;
+  const perKey = ordering === "per-key";
+  let exactProcesses = true;
+  for (const name of t.processNames) if (name.includes("\u0000")) exactProcesses = false;
+  const tails = new Map<string, number>();
+  const tailOf = new Int32Array(t.size).fill(-2);
+  const groupsByProcess: Map<number, number>[] = [];
+  const groupsByString = new Map<string, number>();
+  const groupMax = new IntList(64);
+  const groupWitness = new IntList(64);
+  const threshold = new Int32Array(t.size).fill(-1);
+  const witness = new Int32Array(t.size).fill(-1);
+  const sent = sends.data;
+  for (let k = 0; k < sends.length; k += 3) {
+    const m = sent[k + 1]!;
+    const b = m * STRIDE;
+    if (rec[b + COUNT] === 0 || (rec[b + STATE]! & STATUS_MASK) <= FAIL) continue;
+    const at = sent[k]!;
+    const isInvoke = at === rec[b + INVOKE];
+    if (!isInvoke && at !== rec[b + DONE]) continue;
+    let tail = tailOf[m]!;
+    if (tail === -2) {
+      const sub = perKey ? t.key(m) : t.partition(m);
+      if (sub == null) tail = -1;
+      else {
+        const text = `${t.topic(m) ?? ""}\u0000${sub}`;
+        tail = tails.get(text) ?? -1;
+        if (tail < 0) tails.set(text, (tail = tails.size));
+      }
+      tailOf[m] = tail;
     }
-    return slot;
-  };
-  for (const m of messages.values())
-    if (m.status === "ok" && m.sendDone !== null && m.topic !== undefined && m.partition !== undefined) {
-      const o = m.sendDone.value.offset;
-      if (typeof o === "number") visible[slotOf(m.topic, m.partition)]!.add(o);
+    if (tail < 0) continue;
+    let g: number | undefined;
+    if (exactProcesses) {
+      const p = sent[k + 2]!;
+      let groups = groupsByProcess[p];
+      if (groups === undefined) groupsByProcess[p] = groups = new Map();
+      g = groups.get(tail);
+      if (g === undefined) {
+        groups.set(tail, (g = groupMax.length));
+        groupMax.push(-1);
+        groupWitness.push(-1);
+      }
+    } else {
+      const text = `${t.ops[at]!.process}\u0000${t.topic(m) ?? ""}\u0000${perKey ? t.key(m) : t.partition(m)}`;
+      g = groupsByString.get(text);
+      if (g === undefined) {
+        groupsByString.set(text, (g = groupMax.length));
+        groupMax.push(-1);
+        groupWitness.push(-1);
+      }
     }
-  const slots = new Int32Array(events.length);
-  for (let i = 0; i < events.length; i++) {
-    const op = events[i]!;
-    if (op.f !== "receive") continue;
-    const slot = slotOf(op.value.topic!, op.value.partition!);
-    slots[i] = slot;
-    visible[slot]!.add(op.value.offset!);
+    if (isInvoke) {
+      threshold[m] = groupMax.data[g]!;
+      witness[m] = groupWitness.data[g]!;
+    } else if ((rec[b + STATE]! & DONE_OK) !== 0) {
+      const first = rec[b + PROCESSED]!;
+      if (first > groupMax.data[g]!) {
+        groupMax.data[g] = first;
+        groupWitness.data[g] = m;
+      }
+    }
   }
+  for (let m = 0; m < t.size; m++) {
+    const a = witness[m]!;
+    if (a < 0 || rec[m * STRIDE + COUNT] === 0) continue;
+    const firstB = rec[m * STRIDE + PROCESSED]!;
+    if (threshold[m]! <= firstB) continue;
+    const idA = t.id(a);
+    const idB = t.id(m);
+    anomalies.push({
+      kind: "reordered",
+      ids: [idA, idB],
+      violation: true,
+      message: `${idA} was sent before ${idB} (same producer, ${perKey ? `key ${String(t.key(m))}` : `partition ${t.topic(m)}/${t.partition(m)}`}) but processed after it.`,
+      evidence: t.evidence([t.get(a, DONE), t.get(m, INVOKE), firstB, t.get(a, PROCESSED)]),
+    });
+  }
+}
+
+/**
+ * Per consumer and partition: receives must not go back, nor jump over visible records. The
+ * visible offsets (of ok sends and of receives) are gathered only when some receive jumps.
+ */
+function checkPolls(t: Tables, violation: boolean, anomalies: Anomaly[]): void {
+  const n = t.pollOffset.length;
+  if (n === 0) return;
+  const ops = t.ops;
+  const events = t.polls.data;
+  const offsets = t.pollOffset.data;
+  let visible: Set<number>[] | null = null;
   const sorted: (number[] | undefined)[] = [];
+  const visibleSets = (): Set<number>[] => {
+    const sets: Set<number>[] = [];
+    const add = (slot: number, offset: number) => {
+      let set = sets[slot];
+      if (set === undefined) sets[slot] = set = new Set();
+      set.add(offset);
+    };
+    for (let m = 0; m < t.size; m++) {
+      const done = t.get(m, DONE);
+      const topic = t.topic(m);
+      const partition = t.partition(m);
+      if (t.status(m) === OK && done >= 0 && topic !== undefined && partition !== undefined) {
+        const o = ops[done]!.value.offset;
+        if (typeof o === "number") add(t.slot(topic, partition), o);
+      }
+    }
+    for (let k = 0; k < n; k++) if (events[3 * k + 2]! >= 0) add(events[3 * k + 2]!, offsets[k]!);
+    return sets;
+  };
   const anyBetween = (slot: number, low: number, high: number): number | null => {
-    const set = visible[slot]!;
+    visible ??= visibleSets();
+    const set = visible[slot];
+    if (set === undefined) return null;
     if (high - low <= 256) {
       for (let o = low + 1; o < high; o++) if (set.has(o)) return o;
       return null;
@@ -506,24 +886,25 @@ function checkPolls(
     }
     return lo < arr.length && arr[lo]! < high ? arr[lo]! : null;
   };
-  const last = new Map<string, (Operation | undefined)[]>();
-  const idsOf = (a: Operation, b: Operation) =>
-    [a.value.id, b.value.id].filter((x): x is string => x !== undefined);
-  for (let i = 0; i < events.length; i++) {
-    const op = events[i]!;
-    if (op.f !== "receive") {
-      last.delete(op.process);
+  // Per process: the last receive (its event number) per slot; undefined after a reset.
+  const last: (number[] | undefined)[] = [];
+  for (let k = 0; k < n; k++) {
+    const p = events[3 * k + 1]!;
+    const slot = events[3 * k + 2]!;
+    if (slot < 0) {
+      last[p] = undefined;
       continue;
     }
-    const slot = slots[i]!;
-    const offset = op.value.offset!;
-    let mine = last.get(op.process);
-    if (mine === undefined) last.set(op.process, (mine = []));
-    const prev = mine[slot];
-    mine[slot] = op;
-    if (prev === undefined) continue;
-    const before = prev.value.offset as number;
+    const offset = offsets[k]!;
+    let mine = last[p];
+    if (mine === undefined) last[p] = mine = [];
+    const prevK = mine[slot];
+    mine[slot] = k;
+    if (prevK === undefined) continue;
+    const before = offsets[prevK]!;
     if (offset === before + 1) continue;
+    const op = ops[events[3 * k]!]!;
+    const prev = ops[events[3 * prevK]!]!;
     const { topic, partition } = op.value;
     if (offset <= before) {
       anomalies.push({
@@ -546,4 +927,11 @@ function checkPolls(
       }
     }
   }
+}
+
+function idsOf(a: Operation, b: Operation): string[] {
+  const ids: string[] = [];
+  if (a.value.id !== undefined) ids.push(a.value.id);
+  if (b.value.id !== undefined) ids.push(b.value.id);
+  return ids;
 }

@@ -22,7 +22,12 @@ export class History {
   /** The operations, in order; `operations[i].index === i`. */
   readonly operations: Operation[] = [];
   private readonly clock: () => number;
+  /**
+   * Open invocations per pairing key, for {@link History.add}'s check, counted lazily: only the
+   * first `tracked` operations are in it, so recording pays nothing until a completion is added.
+   */
   private readonly open = new Map<string, number>();
+  private tracked = 0;
   private detach: (() => void) | null = null;
 
   /** @param clock the virtual time stamped on each operation (a simulation's `now`). */
@@ -82,7 +87,7 @@ export class History {
     }
     if (value === null || typeof value !== "object")
       throw new InvalidArgumentError("History.add: value must be an object.");
-    if (type !== "invoke" && !this.open.has(pairKey(process, f, value))) {
+    if (type !== "invoke" && !this.isOpen(pairKey(process, f, value))) {
       throw new InvalidArgumentError(
         `History.add: ${type} of ${f}${value.id !== undefined ? ` ${value.id}` : ""} by ${process} without its invoke.`,
         "UNMATCHED_COMPLETION",
@@ -101,11 +106,11 @@ export class History {
    * history.effect("billing", "charge", "order-7");
    * ```
    */
-  effect(process: string, name: string, id: string, extra: OperationValue = {}): Operation {
+  effect(process: string, name: string, id: string, extra?: OperationValue): Operation {
     checkString(process, "process", "History.effect");
     checkString(name, "name", "History.effect");
     checkString(id, "id", "History.effect");
-    const value = { ...extra, id, name };
+    const value = extra === undefined ? { id, name } : { ...extra, id, name };
     this.push(process, "invoke", "effect", value);
     return this.push(process, "ok", "effect", value);
   }
@@ -187,27 +192,28 @@ export class History {
     const ops = validateOperations(raw);
     const history = new History();
     for (const op of ops) history.operations.push(op);
-    history.rebuildOpen();
     return history;
   }
 
-  private rebuildOpen(): void {
-    this.open.clear();
-    for (const op of this.operations) this.track(op.process, op.type, op.f, op.value);
-  }
-
-  private track(process: string, type: OperationType, f: string, value: OperationValue): void {
-    const key = pairKey(process, f, value);
-    const n = this.open.get(key) ?? 0;
-    if (type === "invoke") this.open.set(key, n + 1);
-    else if (n <= 1) this.open.delete(key);
-    else this.open.set(key, n - 1);
+  /** True when an invocation with this pairing key is open (catching up on what was recorded since). */
+  private isOpen(key: string): boolean {
+    const ops = this.operations;
+    const open = this.open;
+    for (; this.tracked < ops.length; this.tracked++) {
+      const op = ops[this.tracked]!;
+      const k = pairKey(op.process, op.f, op.value);
+      const n = open.get(k) ?? 0;
+      if (op.type === "invoke") open.set(k, n + 1);
+      else if (n <= 1) open.delete(k);
+      else open.set(k, n - 1);
+    }
+    return open.has(key);
   }
 
   private push(process: string, type: OperationType, f: string, value: OperationValue): Operation {
-    const op: Operation = { index: this.operations.length, time: this.clock(), process, type, f, value };
-    this.track(process, type, f, value);
-    this.operations.push(op);
+    const ops = this.operations;
+    const op: Operation = { index: ops.length, time: this.clock(), process, type, f, value };
+    ops.push(op);
     return op;
   }
 }

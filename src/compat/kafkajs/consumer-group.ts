@@ -11,6 +11,7 @@ import {
   KafkaJSError,
   KafkaJSOffsetOutOfRange,
   KafkaJSProtocolError,
+  KafkaJSRequestTimeoutError,
   KafkaJSStaleTopicMetadataAssignment,
   toKafkaJSError,
 } from "./errors.js";
@@ -32,6 +33,13 @@ import type { Offsets, TopicPartitions } from "./types.js";
  * requested partition or `maxWaitTimeInMs` passes; idle waits are background timers, so a
  * simulation with nothing but idle consumers counts as quiescent (`sim.run()` returns, auto mode
  * parks).
+ *
+ * Each fetch is a request the cluster's network fault hook sees (`kind: "fetch"`, when one is
+ * installed). A lost request or response — or a delay of at least `requestTimeout` — fails the
+ * fetch after `requestTimeout` with {@link KafkaJSRequestTimeoutError}, which kafkajs' runner
+ * retries (with backoff; once its retries are used up the consumer crashes and restarts, as
+ * kafkajs' does). Nothing was read, so the retried fetch asks for the same offsets. A shorter
+ * delay answers later.
  */
 
 /** Settings of one consumer run. */
@@ -124,6 +132,8 @@ export class ConsumerGroup {
       fetchMaxBytes: settings.maxBytes,
       isolationLevel: settings.readCommitted ? "read_committed" : "read_uncommitted",
     });
+    // The fetch request goes through the network here (brokerFetch); the native reads are local.
+    this.native.fetchThroughNetwork = false;
     this.retrier = createRetry(ctx.sim, random, settings.retry);
     this.lastRequest = ctx.sim.now;
     this.metadataRefreshedAt = ctx.sim.now;
@@ -418,7 +428,32 @@ export class ConsumerGroup {
 
   private async brokerFetch(requests: FetchRequest[]): Promise<FetchedBatch[]> {
     const sim = this.sim;
-    const latency = this.ctx.cluster.network.latencyMs;
+    const network = this.ctx.cluster.network;
+    const latency = network.latencyMs;
+    let responseDelay = 0;
+    if (network.hasFaultHook) {
+      const sentAt = sim.now;
+      const fault = network.decide({
+        kind: "fetch",
+        requestId: network.requestId(),
+        clientId: this.ctx.clientId,
+        sentAt,
+        partitions: requests.map((r) => ({ topic: r.topic, partition: r.partition })),
+        attempt: 0,
+        groupId: this.groupId,
+      });
+      const timeout = this.ctx.requestTimeout;
+      if (
+        fault.dropRequest ||
+        fault.dropResponse ||
+        2 * latency + fault.requestDelayMs + fault.responseDelayMs >= timeout
+      ) {
+        return this.fetchTimedOut(sentAt, timeout);
+      }
+      if (fault.requestDelayMs > 0) await sim.sleep(fault.requestDelayMs);
+      if (this.closed) return [];
+      responseDelay = fault.responseDelayMs;
+    }
     // The request is its own event even at zero latency, so a consumer that refetches the same
     // messages forever (kafkajs does, when nothing resolves them) spins the simulation — which
     // reports a runaway schedule — rather than the host's microtask queue. A fetch with data to
@@ -466,9 +501,25 @@ export class ConsumerGroup {
         new FetchedBatch(r.topic, r.partition, r.offset, end, list.map(toKafkaMessage), position - 1),
       );
     }
-    if (batches.length > 0) await sim.sleep(latency);
-    else await sim.backgroundSleep(latency);
+    if (batches.length > 0) await sim.sleep(latency + responseDelay);
+    else await sim.backgroundSleep(latency + responseDelay);
     return batches;
+  }
+
+  /**
+   * A fetch whose request or response the network lost: no answer until `requestTimeout`, then
+   * kafkajs' request timeout error (the runner retries). The wait is work, not background, so that
+   * a driven simulation reaches the retry; a consumer that stops or closes meanwhile returns
+   * nothing instead.
+   */
+  private async fetchTimedOut(sentAt: number, timeout: number): Promise<FetchedBatch[]> {
+    await this.waitFor([], sentAt + timeout, false);
+    if (this.closed || this.stopping) return [];
+    throw new KafkaJSRequestTimeoutError("Request Fetch(key: 1, version: 11) timed out", {
+      broker: "brokerlab:0",
+      createdAt: sentAt,
+      sentAt,
+    });
   }
 
   /** Whether a partition has records this consumer may read past its requested offset. */
@@ -506,9 +557,10 @@ export class ConsumerGroup {
 
   /**
    * Waits until one of `logs` is appended to, `until` passes, or the consumer stops. The timer is
-   * a background one: an idle long poll is not work that keeps a simulation running.
+   * a background one unless `background` is false: an idle long poll is not work that keeps a
+   * simulation running.
    */
-  private waitFor(logs: readonly PartitionLog[], until: number): Promise<void> {
+  private waitFor(logs: readonly PartitionLog[], until: number, background = true): Promise<void> {
     const sim = this.sim;
     const done = sim.deferred<void>();
     const cancels: (() => void)[] = [];
@@ -525,13 +577,18 @@ export class ConsumerGroup {
       return done.promise;
     }
     for (const log of logs) cancels.push(log.onNextAppend(wake));
-    const timer = backgroundAt(
-      sim,
-      Math.max(until, sim.now),
-      wake,
-      `kafkajs fetch wait ${this.ctx.clientId}`,
-    );
-    cancels.push(() => timer.stop());
+    if (background) {
+      const timer = backgroundAt(
+        sim,
+        Math.max(until, sim.now),
+        wake,
+        `kafkajs fetch wait ${this.ctx.clientId}`,
+      );
+      cancels.push(() => timer.stop());
+    } else {
+      const timer = sim.schedule(Math.max(until, sim.now), wake);
+      cancels.push(() => sim.cancel(timer));
+    }
     this.interrupt = wake;
     return done.promise;
   }
