@@ -5,7 +5,7 @@ import { BrokerlabError, InvalidArgumentError, invariant } from "../scheduler/er
 import type { RandomSource } from "../scheduler/random.js";
 import type { Simulation } from "../scheduler/simulation.js";
 import { stableStringify } from "../scheduler/trace.js";
-import { checkFunction, checkInteger, checkOneOf, checkOptions } from "../scheduler/validate.js";
+import { checkFunction, checkInteger, checkOneOf, checkOptions, checkString } from "../scheduler/validate.js";
 import { AmqpError, notFound, resourceLocked, resourceName } from "./amqp-error.js";
 import { AmqpQueue } from "./amqp-queue.js";
 import {
@@ -361,6 +361,9 @@ export class AmqpBroker {
 
   /**
    * Opens a connection. `user` (default `"guest"`) is what a publish's `userId` must match.
+   * Refused (a {@link BrokerlabError}) while the broker restarts (`BROKER_DOWN`), and when the
+   * request seam's fault hook loses the connect — a client partitioned from the broker
+   * (`CONNECTION_REFUSED`, see `network.ts`).
    *
    * @example
    * ```ts
@@ -377,6 +380,7 @@ export class AmqpBroker {
         { upAt: this.downUntil },
       );
     }
+    if (this.network.hook !== null) this.connectThroughNetwork(options);
     const id = ++this.connectionSeq;
     const connection = new AmqpConnection(this, id, options);
     this.connectionMap.set(id, connection);
@@ -385,6 +389,27 @@ export class AmqpBroker {
     }
     return connection;
   }
+  /** A connect while a fault hook is installed: a lost connection.open refuses the connection. */
+  private connectThroughNetwork(options: ConnectionOptions | undefined): void {
+    const name = options?.name ?? `connection-${this.connectionSeq + 1}`;
+    checkString(name, "name", "AmqpBroker.connect");
+    const network = this.network;
+    const fault = network.decide({
+      kind: "connect",
+      requestId: network.requestId(),
+      clientId: name,
+      connection: 0,
+      channel: 0,
+      sentAt: this.sim.now,
+    });
+    if (!fault.dropRequest && !fault.dropResponse) return;
+    throw new BrokerlabError(
+      "CONNECTION_REFUSED",
+      `AmqpBroker.connect: client ${JSON.stringify(name)} cannot reach the broker (a network partition, or a lost connection.open): connection refused; retry later.`,
+      { client: name },
+    );
+  }
+
   /** True while the broker is down after a {@link restart}. */
   get down(): boolean {
     return this.sim.now < this.downUntil;

@@ -210,6 +210,23 @@ function settleWaiter(waiter: ConfirmWaiter): void {
   }
 }
 
+/**
+ * A consumer's handler behind the request seam: each delivery (basic.deliver) reaches `handler`
+ * only if the channel lets it through now (see {@link AmqpChannel.deliveryArrives}). One closure
+ * per consumer; without a fault hook a delivery costs one check.
+ */
+function seamHandler(channel: AmqpChannel, handler: ConsumerHandler): ConsumerHandler {
+  return (delivery) => (channel.deliveryArrives(delivery as Delivery) ? handler(delivery) : undefined);
+}
+
+/** A held delivery reaches the client: handed to its consumer unless its channel went meanwhile. */
+function releaseDelivery(delivery: Delivery): unknown {
+  const channel = delivery.channel;
+  if (channel.closed || delivery.settled) return undefined;
+  channel.releaseHeld(delivery);
+  return invokeConsumer(delivery);
+}
+
 function onConsumerTimeout(channel: AmqpChannel): void {
   channel.consumerTimeoutFired();
 }
@@ -316,6 +333,10 @@ export class AmqpChannel {
   private confirmFaults: Map<number, ResolvedAmqpFault> | null = null;
   /** Network faults: `getAsync` calls whose reply was lost; rejected when the channel closes. */
   private lostReplies: ((error: unknown) => void)[] | null = null;
+  /** Network faults: deliveries sent before this virtual time are still on their way to the client. */
+  private deliveriesHeldUntil = Number.NEGATIVE_INFINITY;
+  /** Network faults: held deliveries whose time has come (they pass the seam once, unasked). */
+  private released: Set<Delivery> | null = null;
 
   /** @internal Created by {@link AmqpConnection.channel}. */
   constructor(connection: AmqpConnection, id: number, number: number, options: ChannelOptions | undefined) {
@@ -847,7 +868,9 @@ export class AmqpChannel {
         );
       }
       const owner = this.connection.owner;
-      const run = owner === null ? handler : ownedHandler(this.broker.sim, owner, handler);
+      // The seam innermost: an owned consumer decides as its process, right before its handler.
+      const seam = seamHandler(this, handler);
+      const run = owner === null ? seam : ownedHandler(this.broker.sim, owner, seam);
       const consumer = new QueueConsumer<AmqpMessage, AmqpChannel>(tag, target, this, run, {
         noAck,
         prefetch,
@@ -868,6 +891,46 @@ export class AmqpChannel {
     } catch (error) {
       throw this.failOn(error);
     }
+  }
+
+  /**
+   * @internal Whether a consumer delivery reaches its handler now (basic.deliver through the
+   * request seam, see `network.ts`). With no fault hook and nothing held, yes. Otherwise the hook
+   * decides: a lost frame never reaches the handler (the delivery stays unacked until the channel
+   * goes); a delay, or deliveries still held before it, holds it until then — it is released in
+   * order, as an event, unless its channel closed meanwhile.
+   */
+  deliveryArrives(delivery: Delivery): boolean {
+    if (this.released?.delete(delivery)) return true;
+    const broker = this.broker;
+    const sim = broker.sim;
+    const network = broker.network;
+    if (network.hook === null && this.deliveriesHeldUntil <= sim.now) return true;
+    let at = this.deliveriesHeldUntil;
+    if (network.hook !== null) {
+      const fault = network.decide({
+        kind: "deliver",
+        requestId: network.requestId(),
+        clientId: this.connection.name,
+        connection: this.connection.id,
+        channel: this.id,
+        sentAt: sim.now,
+        queue: delivery.source.name,
+        deliveryTag: delivery.deliveryTag,
+        ...(delivery.consumer === null ? {} : { consumerTag: delivery.consumer.tag }),
+      });
+      if (fault.dropRequest || fault.dropResponse) return false;
+      at = Math.max(at, sim.now + fault.requestDelayMs + fault.responseDelayMs);
+    }
+    if (at <= sim.now) return true;
+    this.deliveriesHeldUntil = at;
+    sim.schedule(at, releaseDelivery, delivery);
+    return false;
+  }
+
+  /** @internal A held delivery's time has come: it passes the seam once without being asked again. */
+  releaseHeld(delivery: Delivery): void {
+    (this.released ??= new Set()).add(delivery);
   }
 
   /**

@@ -29,10 +29,22 @@ import { checkFunction, checkNonNegative } from "../scheduler/validate.js";
  *   channel goes — or, with `noAck`, gone) and returns null; a delay cannot stretch a synchronous
  *   call and is ignored by `get`. {@link AmqpChannel.getAsync} honours all three exactly: a lost
  *   request or reply never settles (until the channel closes: then it rejects), a delay settles
- *   later.
+ *   later. The amqplib facade's `channel.get` goes through `getAsync`.
+ * - `deliver` (basic.deliver, broker → consumer; the broker has already made the delivery: it is
+ *   unacked on the channel, holding prefetch). Either drop loses the frame: the consumer's handler
+ *   never sees it, and it stays unacked until the channel or connection closes, then is requeued
+ *   and redelivered (`redelivered = true`). A delay hands it to the handler later; a channel's
+ *   later deliveries wait behind it (they keep their order). Held deliveries of a channel that
+ *   closes meanwhile are never handed over (they were requeued with the channel's unacked).
+ * - `connect` (connection.open). Either drop refuses the connection: `broker.connect` throws a
+ *   `CONNECTION_REFUSED` `BrokerlabError` (the amqplib facade's `connect` rejects with it,
+ *   as with `BROKER_DOWN` while the broker restarts). A synchronous connect cannot wait, so a
+ *   delay is ignored.
  *
  * Partitions and broker restarts are broker operations the fault layer schedules:
- * `broker.heartbeatTimeout(client, since)` and `broker.restart({ downMs })`.
+ * `broker.heartbeatTimeout(client, since)` and `broker.restart({ downMs })`; for the window of a
+ * partition the fault layer's hook holds the client's requests, its confirms and deliveries until
+ * the window ends (a `delayRequestMs` up to then) and refuses its connects.
  *
  * @example
  * ```ts
@@ -44,8 +56,8 @@ import { checkFunction, checkNonNegative } from "../scheduler/validate.js";
  * ```
  */
 
-/** The requests the hook sees. */
-export type AmqpRequestKind = "publish" | "confirm" | "ack" | "basic.get";
+/** The requests (and broker → client frames: `confirm`, `deliver`) the hook sees. */
+export type AmqpRequestKind = "publish" | "confirm" | "ack" | "basic.get" | "deliver" | "connect";
 
 /** What the hook is told about a request. */
 export interface AmqpRequestInfo {
@@ -54,9 +66,9 @@ export interface AmqpRequestInfo {
   readonly requestId: number;
   /** The connection's name (the amqplib facade: `clientProperties.connection_name`). */
   readonly clientId: string;
-  /** Connection id. */
+  /** Connection id (0 for `connect`: none yet). */
   readonly connection: number;
-  /** Channel id (broker-wide). */
+  /** Channel id (broker-wide; 0 for `connect`). */
   readonly channel: number;
   /** Virtual send time. */
   readonly sentAt: number;
@@ -67,12 +79,14 @@ export interface AmqpRequestInfo {
   readonly seq?: number;
   /** confirm: true for basic.ack, false for basic.nack. */
   readonly ack?: boolean;
-  /** ack: which method settles, and its arguments. */
+  /** ack: which method settles, and its arguments (deliver: the delivery's tag). */
   readonly method?: "ack" | "nack" | "reject";
   readonly deliveryTag?: number;
   readonly multiple?: boolean;
-  /** basic.get: the queue. */
+  /** basic.get, deliver: the queue. */
   readonly queue?: string;
+  /** deliver: the consumer's tag. */
+  readonly consumerTag?: string;
 }
 
 /**

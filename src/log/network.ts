@@ -134,6 +134,11 @@ export class Network {
     this.hook = hook;
   }
 
+  /** The installed fault hook, or null (to wrap it, e.g. to watch requests). */
+  get faultHook(): FaultHook | null {
+    return this.hook;
+  }
+
   /** True when a fault hook is installed. */
   get hasFaultHook(): boolean {
     return this.hook !== null;

@@ -74,9 +74,11 @@ export interface DelayFault {
 
 /**
  * Cut a client off its broker for a window. Log: every request it sends then is lost (it times
- * out). AMQP (the client is a connection name): what it sends is held until the window ends, and a
- * window of at least the broker's heartbeat timeout (60 s by default) drops its connections at
- * that timeout (unacked messages requeued; what was held is lost).
+ * out), fetches included. AMQP (the client is a connection name): what it sends and the deliveries
+ * to it are held until the window ends, a new connection under its name is refused
+ * (`CONNECTION_REFUSED`), and a window of at least the broker's heartbeat timeout (60 s by
+ * default) drops its connections at that timeout (unacked and held deliveries requeued and
+ * redelivered; what it had sent and was held is lost).
  */
 export interface PartitionFault {
   kind: "partition";

@@ -407,9 +407,11 @@ export class Faults {
    * Installs the plan's network faults on an AMQP broker (its request seam, `broker.network`; the
    * amqplib facade goes through it): `drop-request`, `drop-response` and `delay` of `publish`,
    * `confirm`, `ack` (ack, nack and reject) and `basic.get`; `partition` of a client (its
-   * connections by name: requests are held until the window ends, as TCP holds them, and a window
-   * of at least the broker's heartbeat timeout drops the client's connections at that timeout,
-   * losing what was held); `restart-broker` (every connection drops, what is not durable is gone,
+   * connections by name: its requests, and the confirms and deliveries the broker sends it, are
+   * held until the window ends, as TCP holds them; a connect under its name is refused,
+   * `CONNECTION_REFUSED`; and a window of at least the broker's heartbeat timeout drops the
+   * client's connections at that timeout, losing what was held — its unacked deliveries are
+   * requeued and redelivered); `restart-broker` (every connection drops, what is not durable is gone,
    * connects are refused while it is down). See `src/exchange/network.ts` for what each fault
    * does to each request.
    *
@@ -583,8 +585,9 @@ export class Faults {
         const end = f.fromMs + f.durationMs;
         if (decision === undefined && info.clientId === f.client && now >= f.fromMs && now < end) {
           if (this.requestCounts[i]!++ === 0) this.fire(f);
-          // TCP holds what the client sends until the partition heals (or the connection drops).
-          decision = { delayRequestMs: end - now };
+          // TCP holds what either side sends until the partition heals (or the connection drops);
+          // a new connection cannot be opened.
+          decision = info.kind === "connect" ? "drop-request" : { delayRequestMs: end - now };
         }
         continue;
       }

@@ -183,10 +183,19 @@ describe("AMQP faults through the amqplib facade", () => {
     await setup.assertQueue("jobs", { durable: false });
     setup.sendToQueue("jobs", Buffer.from("a"));
     const channel = await (await open("getter")).createChannel();
-    expect(await channel.get("jobs")).toBe(false);
+    // amqplib's get waits for a reply that never comes…
+    let outcome = "pending";
+    channel.get("jobs").then(
+      () => (outcome = "resolved"),
+      (e: Error) => (outcome = e.message),
+    );
+    await sim.runFor(1000);
+    expect(outcome).toBe("pending");
     expect(broker.stats()).toMatchObject({ ready: 0, unacked: 1 });
+    // …until the channel ends.
     await channel.close();
     await sim.runFor(1);
+    expect(outcome).toBe("Channel ended, no reply will be forthcoming");
     const again = await setup.get("jobs");
     expect(again !== false && [again.content.toString(), again.fields.redelivered]).toEqual(["a", true]);
   });
@@ -240,8 +249,9 @@ describe("AMQP faults through the amqplib facade", () => {
     await sim.runFor(200); // both partitioned now
     publisher.sendToQueue("jobs", Buffer.from("a")); // held until t=600
     await sim.runFor(1000);
-    // Delivered to the partitioned worker (deliveries are not held), whose ack is held…
-    expect(w.got.map((g) => [g.body, g.at])).toEqual([["a", 600]]);
+    // Delivered to the partitioned worker broker-side (unacked), but the delivery is held on its
+    // way to the client…
+    expect(w.got).toEqual([]);
     expect(broker.stats()).toMatchObject({ acked: 0, unacked: 1 });
     await sim.runUntil(60_100);
     // …and lost with its connection at the heartbeat timeout: the message is ready again.

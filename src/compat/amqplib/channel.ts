@@ -510,6 +510,13 @@ export class Channel extends AmqplibEmitter {
    * Takes the head message of a queue (`basic.get`); resolves to it, or to `false` when the
    * queue has none ready. `fields.messageCount` is what stays ready.
    *
+   * It goes through the native channel's `getAsync`, so it inherits the request seam's
+   * `basic.get` faults (see `src/exchange/network.ts`): a delayed request or reply resolves later;
+   * a lost one stays pending until the channel closes, which rejects it as amqplib rejects a reply
+   * that never comes (the close, or "Channel ended, no reply will be forthcoming"); a lost reply
+   * leaves the message unacked on the channel, redelivered when the channel goes. Without a fault
+   * hook the native get answers at once, as `getAsync` does then, without the promise plumbing.
+   *
    * @example
    * ```ts
    * const msg = await channel.get("jobs");
@@ -519,10 +526,53 @@ export class Channel extends AmqplibEmitter {
   get(queue: string, options?: Options.Get): Promise<GetMessage | false> {
     return this.rpc("BasicGet", () => {
       const name = this.expandQueue(shortString(queue, "queue", ""));
-      const delivery = this.native.get(name, { noAck: !!options?.noAck });
-      if (delivery !== null && history.recording(this.model.simulation))
-        history.delivered(this.model.simulation, this.model.native.name, delivery);
-      return delivery === null ? false : toGetMessage(delivery);
+      const noAck = !!options?.noAck;
+      if (this.native.broker.network.hook !== null) return this.getThroughNetwork(name, noAck);
+      return this.gotten(this.native.get(name, { noAck }));
+    });
+  }
+
+  /** A basic.get answer as the application receives it (recorded in the history). */
+  private gotten(delivery: Delivery | null): GetMessage | false {
+    if (delivery === null) return false;
+    if (history.recording(this.model.simulation))
+      history.delivered(this.model.simulation, this.model.native.name, delivery);
+    return toGetMessage(delivery);
+  }
+
+  /**
+   * `get` while a fault hook is installed: the native `getAsync`. The call waits for its reply as
+   * an outstanding operation from the start, so a channel close answers it in amqplib's order
+   * whenever it comes; a reply removes it. A refusal found at once (404, 405: the native channel
+   * is closed already) is thrown for {@link rpc} to answer, as on the direct path.
+   */
+  private getThroughNetwork(name: string, noAck: boolean): Promise<GetMessage | false> {
+    const native = this.native;
+    const pending = native.getAsync(name, { noAck });
+    if (native.closed) {
+      pending.catch(() => {});
+      throw native.closeError;
+    }
+    return new Promise<GetMessage | false>((resolve, reject) => {
+      const waiting: Outstanding = { method: "BasicGet", reject };
+      this.outstanding.push(waiting);
+      const stillWaiting = (): boolean => {
+        const i = this.outstanding.indexOf(waiting);
+        if (i < 0) return false;
+        this.outstanding.splice(i, 1);
+        return true;
+      };
+      pending.then(
+        (delivery) => {
+          if (stillWaiting()) resolve(this.gotten(delivery));
+        },
+        (error: unknown) => {
+          // A held request refused (404, 405) closed the channel; a lost reply ends with the channel.
+          if (isBrokerError(error)) this.failure ??= "BasicGet";
+          if (!this.settlesNow() || !stillWaiting()) return; // the close answers it
+          reject(this.answerForClosed("BasicGet", native.closeError));
+        },
+      );
     });
   }
 
@@ -694,13 +744,14 @@ export class Channel extends AmqplibEmitter {
   }
 
   /**
-   * Runs an operation that awaits a reply. Its result resolves at once. A broker refusal closes
+   * Runs an operation that awaits a reply. Its result resolves at once (a promise result — a
+   * `get` through the request seam — when it settles). A broker refusal closes
    * the native channel; the client learns of it with the close, as a simulation event, which then
    * rejects the operation after `'error'` and `'close'` (amqplib's order). When nothing drives
    * the simulation (manual mode, or a closed one) the operation rejects at once instead, so that
    * `await` never waits for a `run()` nobody is making; the events still follow when driven.
    */
-  private rpc<T>(method: AmqpMethod, operation: () => T): Promise<T> {
+  private rpc<T>(method: AmqpMethod, operation: () => T | Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.assertWritable();
       if (this.native.closed) {

@@ -201,6 +201,11 @@ function parseTarget(url: unknown): Target {
  * Without `socketOptions.simulation` it joins the shared auto-driven {@link defaultSimulation},
  * so code written for amqplib runs by changing only the import.
  *
+ * Where amqplib's socket would fail with `ECONNREFUSED`, it rejects with a coded `BrokerlabError`:
+ * `BROKER_DOWN` while the broker restarts, `CONNECTION_REFUSED` while the request seam cuts the
+ * client (named by `clientProperties.connection_name`) off the broker — a fault plan's
+ * `partition` — so a reconnect loop can retry both.
+ *
  * @example
  * ```ts
  * import amqp from "brokerlab/amqplib";
