@@ -4,16 +4,9 @@
  * built on, stays out of the core's import path (and out of browser bundles that do not use it).
  *
  * @example
- * ```ts
- * import { Simulation } from "brokerlab";
- * import { installTimers } from "brokerlab/timers";
- *
- * const sim = new Simulation({ start: 0 });
- * const timers = installTimers(sim);
- * setTimeout(() => console.log("fired at", Date.now()), 60_000); // fired at 60000
- * await sim.run(); // instantly, in wall time
- * timers.uninstall();
- * ```
+ * `examples/program-timers.ts` runs as written (`npx tsx examples/program-timers.ts`): after
+ * `installTimers(sim)`, a retry loop sleeping with the global `setTimeout` and a `setInterval`
+ * poll run on virtual time, and `timers.uninstall()` puts the real globals back.
  */
 export {
   type InstalledTimers,

@@ -7,7 +7,7 @@ import { checkOptions } from "./validate.js";
 /** Options of {@link installTimers}. */
 export interface InstallTimersOptions {
   /**
-   * Also replace `Date`, so that `Date.now()` and `new Date()` read the virtual clock. Default
+   * Also replace `Date`, so that `Date.now` and `new Date` read the virtual clock. Default
    * true. With false only the timer functions are replaced and `Date` keeps the wall clock.
    */
   date?: boolean;
@@ -122,16 +122,16 @@ let library: ReturnType<typeof withGlobal> | null = null;
 
 /**
  * Makes the program's own timers run on the simulation's virtual clock: after it, unmodified
- * code that sleeps with `setTimeout`, polls with `setInterval` or reads `Date.now()` /
- * `new Date()` sees virtual time. Built on `@sinonjs/fake-timers` (the library behind vitest's
+ * code that sleeps with `setTimeout`, polls with `setInterval` or reads `Date.now` /
+ * `new Date` sees virtual time. Built on `@sinonjs/fake-timers` (the library behind vitest's
  * and jest's fake timers), installed on `globalThis`; `setImmediate`, `process.nextTick`,
  * `queueMicrotask` and `performance` stay real.
  *
- * - `Date.now()` equals `sim.now` at every moment (the fake clock reads the simulation's clock;
+ * - `Date.now` returns `sim.now` at every moment (the fake clock reads the simulation's clock;
  *   with a fractional `sim.now` it is fractional too).
  * - Every fake timer is a simulation event at its due time, armed when `setTimeout` is called, so
- *   it fires in (time, sequence) order with every other event: `setTimeout(f, 10)` called just
- *   before `sim.after(10, g)` runs `f` first. `setTimeout(f, 0)` fires at the same virtual instant,
+ *   it fires in (time, sequence) order with every other event: a 10 ms `setTimeout` armed just
+ *   before `sim.after(10, g)` fires first. A 0 ms `setTimeout` fires at the same virtual instant,
  *   after everything already due then. The promise continuations a timer callback starts finish
  *   before the next event, as on a real event loop.
  * - `setTimeout` is ordinary (foreground) work: `run()` waits for it and an auto-mode simulation
@@ -142,7 +142,7 @@ let library: ReturnType<typeof withGlobal> | null = null;
  *   the process has crashed.
  * - An error thrown by a timer callback, or the rejection of an async one, makes the drive call
  *   (`run`, `runFor`, `until`) reject with it, as a handler's would.
- * - Works in every drive mode: in `auto` mode `await new Promise((r) => setTimeout(r, 10_000))`
+ * - Works in every drive mode: in `auto` mode awaiting a 10 s `setTimeout`
  *   returns at once in wall time, ten virtual seconds later.
  *
  * One installation per global at a time: a second `installTimers` before `uninstall()` throws an
@@ -159,29 +159,15 @@ let library: ReturnType<typeof withGlobal> | null = null;
  * Not covered: `setTimeout` imported by name from `node:timers` or `node:timers/promises` in an
  * ES module before the install (the binding keeps the real function; the default import and
  * calls made after the install are faked), `Intl` (formats with no date read the wall clock),
- * `performance.now()` and `process.hrtime()` (real; the kernel measures wall time with them).
+ * `performance.now` and `process.hrtime` (real; the kernel measures wall time with them).
  * The fake clock behind these globals (`Date.clock`) is driven by the simulation alone: its
  * `tick`/`runAll`/`setSystemTime` throw.
  *
  * @example
- * ```ts
- * import { Simulation, installTimers } from "brokerlab";
- *
- * const sim = new Simulation({ start: 0 });
- * const timers = installTimers(sim);
- * try {
- *   sim.after(1000, async () => {
- *     await new Promise((resolve) => setTimeout(resolve, 60_000)); // a virtual minute
- *     console.log(Date.now()); // 61000
- *   });
- *   const poll = setInterval(() => console.log("poll", Date.now()), 20_000);
- *   sim.after(45_000, () => clearInterval(poll)); // poll 20000, poll 40000
- *   await sim.run();
- *   console.log(sim.now); // 61000
- * } finally {
- *   timers.uninstall();
- * }
- * ```
+ * `examples/program-timers.ts` runs as written (`npx tsx examples/program-timers.ts`): it calls
+ * `installTimers(sim)` from `brokerlab/timers`, runs a retry loop that sleeps 2, 4 and 8 s with
+ * the global `setTimeout` and a 5 s `setInterval` poll, prints `new Date` times from
+ * 2025-01-01T00:00:00Z, and reports 14 virtual seconds in a few ms of wall time.
  */
 export function installTimers(sim: Simulation, options: InstallTimersOptions = {}): InstalledTimers {
   checkSimulation(sim);
@@ -268,7 +254,7 @@ class Installation {
     this.libClearInterval = clock.clearInterval;
     this.libNext = clock.next;
     this.libUninstall = clock.uninstall;
-    // The fake clock reads the simulation's clock, so Date.now() is sim.now at every moment, in
+    // The fake clock reads the simulation's clock, so Date.now is sim.now at every moment, in
     // handlers, continuations and top-level code alike. The library's own writes (it sets `now` to
     // a timer's due time before calling it) are ignored: the simulation got there first.
     Object.defineProperty(clock, "now", {
@@ -503,7 +489,7 @@ class Installation {
 
   /**
    * The library adds 1 ms to a zero delay armed while it runs a timer (against runaway loops in
-   * `runAll`); the simulation has its own runaway guard, and `setTimeout(f, 0)` means "this instant"
+   * `runAll`); the simulation has its own runaway guard, and a 0 ms `setTimeout` means "this instant"
    * wherever it is called.
    */
   private withoutTickBump<T>(fn: () => T): T {

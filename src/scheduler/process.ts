@@ -176,7 +176,7 @@ export interface ProcessKernel<S> {
   /**
    * A sleep owned by `owner` (the incarnation whose `ctx.sleep` asked), whatever runs now: code
    * that hopped through a real macrotask has no current process, yet its `ctx.sleep` must still
-   * die with its incarnation. A kernel that ignores `owner` falls back to the current process.
+   * die with its incarnation. A dead `owner` falls back to the current process.
    */
   sleep(delayMs: number, owner?: Incarnation): Promise<void>;
   never(): Promise<never>;
@@ -191,10 +191,9 @@ export interface ProcessKernel<S> {
   emit(type: string, payload: Record<string, unknown>): void;
   /**
    * Marks async progress: promise continuations are pending, so the drive loop must reach a
-   * macrotask boundary before it fires the next event. Optional: without it the process settles a
-   * simulation deferred of its own, which has the same effect.
+   * macrotask boundary before it fires the next event.
    */
-  progress?(): void;
+  progress(): void;
   crashHook(): CrashHook | null;
   pointOccurrence(process: string, point: string): number;
 }
@@ -357,7 +356,7 @@ export class SimProcess {
     ) {
       // Main's continuations belong to this event: without this the loop could fire the next event
       // (another process's start) in the same macrotask, and main would resume as that process.
-      this.markProgress();
+      this.kernel.progress();
       (result as PromiseLike<unknown>).then(
         () => this.ended(token, undefined, false),
         (error: unknown) => this.ended(token, error, true),
@@ -365,17 +364,6 @@ export class SimProcess {
     } else {
       this.ended(token, undefined, false);
     }
-  }
-
-  private markProgress(): void {
-    const kernel = this.kernel;
-    if (kernel.progress !== undefined) {
-      kernel.progress();
-      return;
-    }
-    // A deferred settled at once by the current process counts as async progress.
-    const sim = kernel.self as { deferred?: () => { resolve(value: undefined): void } };
-    sim.deferred?.().resolve(undefined);
   }
 
   private ended(token: Incarnation, error: unknown, failed: boolean): void {

@@ -96,26 +96,6 @@ export class WorkerLostError extends BrokerlabError {
   }
 }
 
-/**
- * `AsyncResult.get()` can never resolve: the simulation ran out of work first.
- *
- * @example
- * ```ts
- * await result.get().catch((e) => e.code === "DEADLOCK");
- * ```
- */
-export class DeadlockError extends BrokerlabError {
-  constructor(what: string, pending: readonly string[]) {
-    super(
-      "DEADLOCK",
-      `${what} can never settle: the simulation has no work left (start a worker for its queue, or check the canvas). Pending: ${
-        pending.length === 0 ? "nothing" : pending.join("; ")
-      }`,
-      { pending: [...pending] },
-    );
-  }
-}
-
 /** @internal The control-flow signal `ctx.retry()` throws after republishing (Celery's `Retry`). */
 export class RetrySignal extends Error {
   readonly countdownS: number;

@@ -5,7 +5,6 @@ export { Chain, Chord, chain, chord, Group, GroupResult, group, Signature } from
 export { type RetryOptions, TaskContext } from "./context.js";
 export {
   ChordError,
-  DeadlockError,
   describeError,
   MaxRetriesExceededError,
   SoftTimeLimitExceededError,

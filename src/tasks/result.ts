@@ -1,6 +1,5 @@
 import { InvalidStateError } from "../scheduler/errors.js";
 import type { Simulation } from "../scheduler/simulation.js";
-import { DeadlockError } from "./errors.js";
 
 /**
  * Celery's task states. PENDING also means "unknown"; STARTED is recorded when a worker starts
@@ -125,7 +124,7 @@ export class ResultBackend {
  * ```
  */
 export interface GetOptions {
-  /** Reject with `TIMEOUT` after this much virtual time. */
+  /** Reject with `UNTIL_TIMEOUT` after this much virtual time (as `Simulation.until` does). */
   timeoutMs?: number;
 }
 
@@ -133,7 +132,7 @@ export interface GetOptions {
  * A handle on one task's outcome, Celery's `AsyncResult`. `get()` resolves in virtual time with
  * the return value, or rejects with the task's error (or a parent's: a chain fails fast). When
  * nothing else drives the simulation, `get()` drives it; if the simulation runs out of work
- * first it rejects with {@link DeadlockError} (`DEADLOCK`) instead of hanging.
+ * first it rejects with the kernel's `DEADLOCK` error (see `Simulation.until`) instead of hanging.
  *
  * @example
  * ```ts
@@ -205,70 +204,13 @@ export class AsyncResult<T = unknown> {
       promises.push(this.backend.wait(p.id).then(() => new Promise<never>(() => {})));
     }
     const settled = Promise.race(promises) as Promise<T>;
-    return waitInSimulation(this.sim, settled, `AsyncResult(${this.id}).get()`, options.timeoutMs);
+    // The kernel's until(): it drives a manual simulation (concurrent gets ride along), waits in
+    // auto mode, and rejects with DEADLOCK (or UNTIL_TIMEOUT) instead of hanging.
+    return this.sim.until(settled, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
   }
 
   private firstFailedAncestor(): AsyncResult | null {
     for (let p = this.parent; p !== null; p = p.parent) if (p.failed() || p.state === "REVOKED") return p;
     return null;
-  }
-}
-
-interface Until {
-  until?: <V>(promise: Promise<V>, options?: { timeoutMs?: number }) => Promise<V>;
-}
-
-/** The one `get()` driving each simulation now; the others wait on its steps. */
-const drivers = new WeakMap<Simulation, Promise<void>>();
-
-function noop(): void {}
-
-/**
- * @internal Waits for `promise` in virtual time: through the kernel's `sim.until` when it exists;
- * else, when nobody drives the simulation, by driving it event time by event time (one `get()`
- * drives, concurrent ones ride along), rejecting with DEADLOCK when work runs out first
- * (periodic timers such as beat do not count as work).
- */
-export async function waitInSimulation<V>(
-  sim: Simulation,
-  promise: Promise<V>,
-  what: string,
-  timeoutMs: number | undefined,
-): Promise<V> {
-  const kernel = sim as unknown as Until;
-  if (typeof kernel.until === "function") {
-    return kernel.until(promise, timeoutMs === undefined ? {} : { timeoutMs });
-  }
-  if (sim.drive !== "manual") return promise;
-  let done = false;
-  const watched = promise.finally(() => {
-    done = true;
-  });
-  watched.catch(noop);
-  const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : sim.now + timeoutMs;
-  for (;;) {
-    // Let continuations of what just happened run before looking at the clock again.
-    for (let i = 0; i < 8 && !done; i++) await Promise.resolve();
-    if (done) return watched;
-    const active = drivers.get(sim);
-    if (active !== undefined) {
-      await Promise.race([active.catch(noop), watched.then(noop, noop)]);
-      continue;
-    }
-    if (sim.isDriving) return watched;
-    if (sim.workCount === 0) throw new DeadlockError(what, sim.describePending(10));
-    const next = sim.nextEventTime;
-    if (next > deadline) {
-      await sim.runUntil(deadline);
-      if (done) return watched;
-      throw new InvalidStateError(`${what}: not ready after ${timeoutMs} ms of virtual time.`, "TIMEOUT");
-    }
-    const step = sim.runUntil(next);
-    drivers.set(sim, step);
-    try {
-      await step;
-    } finally {
-      drivers.delete(sim);
-    }
   }
 }

@@ -2,6 +2,7 @@ import PQueue from "p-queue";
 import { BasicChannel } from "../queue/basic-channel.js";
 import type { Delivery } from "../queue/delivery.js";
 import { InvalidArgumentError } from "../scheduler/errors.js";
+import type { ProcessContext, SimProcess } from "../scheduler/process.js";
 import type { Simulation } from "../scheduler/simulation.js";
 import { TokenBucket } from "../scheduler/token-bucket.js";
 import { checkInteger, checkOptions, checkString } from "../scheduler/validate.js";
@@ -16,7 +17,7 @@ import {
   WorkerLostError,
 } from "./errors.js";
 import type { TaskMessage } from "./message.js";
-import { spawnProcess, type TaskProcess, type TaskProcessContext } from "./process.js";
+import { spawnWorkerProcess } from "./process.js";
 import type { Task } from "./task.js";
 
 /**
@@ -110,7 +111,7 @@ export class Worker {
   readonly prefetchMultiplier: number;
   readonly queues: readonly string[];
   /** The kernel process. */
-  readonly process: TaskProcess;
+  readonly process: SimProcess;
   /** @internal The live incarnation (0 while crashed). */
   incarnation = 0;
   private readonly sim: Simulation;
@@ -141,7 +142,7 @@ export class Worker {
     this.concurrency = concurrency;
     this.prefetchMultiplier = multiplier;
     this.queues = [...queues];
-    this.process = spawnProcess(app.sim, name, (ctx) => this.boot(ctx));
+    this.process = spawnWorkerProcess(app.sim, name, (ctx) => this.boot(ctx));
   }
 
   /** Tasks running now. */
@@ -183,7 +184,7 @@ export class Worker {
     }
   }
 
-  private boot(ctx: TaskProcessContext): void {
+  private boot(ctx: ProcessContext<Simulation>): void {
     const app = this.app;
     const incarnation = ctx.incarnation;
     this.incarnation = incarnation;
