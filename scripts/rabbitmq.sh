@@ -141,10 +141,23 @@ EOF
   chmod 750 "$BASE"
 }
 
+# The users the conformance scenarios log in as (keep in step with test/conformance/rabbitmq/users.ts):
+# brokerlab-limited with regex permissions on /, and brokerlab-novhost with none. Idempotent.
+provision_users() {
+  ctl -q add_user brokerlab-limited limited-pw >/dev/null 2>&1 ||
+    ctl -q change_password brokerlab-limited limited-pw >/dev/null
+  ctl -q set_permissions -p / brokerlab-limited \
+    '^(bl[0-9a-z]+-)?perm\.own|anywhere' '^(bl[0-9a-z]+-)?perm\.(own|w)' '^(bl[0-9a-z]+-)?perm\.(own|r)' >/dev/null
+  ctl -q add_user brokerlab-novhost novhost-pw >/dev/null 2>&1 ||
+    ctl -q change_password brokerlab-novhost novhost-pw >/dev/null
+  ctl -q clear_permissions -p / brokerlab-novhost >/dev/null 2>&1 || true
+}
+
 start() {
   require_root
   install_if_missing
   if node_running; then
+    provision_users
     log "node $NODE is already running (amqp://127.0.0.1:$PORT)"
     return 0
   fi
@@ -186,6 +199,7 @@ start() {
     stop || true
     die "rabbitmqctl await_startup failed"
   }
+  provision_users || die "creating the conformance users failed"
   log "ready in $((SECONDS - started_at))s: RabbitMQ $(ctl -q version 2>/dev/null || echo '?') at amqp://127.0.0.1:$PORT (node $NODE)"
 }
 

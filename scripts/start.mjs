@@ -18,7 +18,10 @@ function newestMtime(dir) {
 const entry = join(root, "dist", "cli", "main.js");
 if (!existsSync(entry) || statSync(entry).mtimeMs < newestMtime(join(root, "src"))) {
   console.log("building dist/ …");
-  const build = spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
+  const build = spawnSync(process.execPath, [join(root, "scripts", "build.mjs")], {
+    cwd: root,
+    stdio: "inherit",
+  });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 const run = spawnSync(process.execPath, [entry, ...process.argv.slice(2)], { cwd: root, stdio: "inherit" });

@@ -15,12 +15,23 @@
  */
 
 // Queues and exchanges (RabbitMQ's model).
+export {
+  AccessControl,
+  AccessControlError,
+  type AccessState,
+  type AddUserOptions,
+  Grants,
+  type Permission,
+  type PermissionSet,
+  type UserInfo,
+} from "./exchange/access-control.js";
 export { AMQP_REPLY_CODES, AmqpError, type AmqpErrorCode } from "./exchange/amqp-error.js";
 export { AmqpQueue, type QueuedMessage } from "./exchange/amqp-queue.js";
 export type { ExchangeOptions, OverflowMode, QueueOptions, QueueType } from "./exchange/arguments.js";
 export {
   AmqpBroker,
   type AmqpBrokerOptions,
+  type AmqpConnectOptions,
   type AmqpStats,
   type PublishOutcome,
 } from "./exchange/broker.js";
@@ -32,6 +43,7 @@ export {
   type ReturnedMessage,
 } from "./exchange/channel.js";
 export { AmqpConnection, type AmqpConnectionEvents, type ConnectionOptions } from "./exchange/connection.js";
+export { DIRECT_REPLY_TO } from "./exchange/direct-reply-to.js";
 export type { DropReason } from "./exchange/events.js";
 export { Binding, EXCHANGE_TYPES, Exchange, type ExchangeType } from "./exchange/exchange.js";
 export { headersMatch, type NumericEquality, validateXMatch, type XMatch } from "./exchange/headers-match.js";
@@ -46,6 +58,9 @@ export { stickyAssignor } from "./log/assignors/sticky.js";
 export type { Assignment, Assignor, AssignorInput, AssignorMember } from "./log/assignors/types.js";
 // The partitioned log (Kafka's model).
 export {
+  AclAuthorizer,
+  type AclBinding,
+  type AclFilter,
   type AssignorName,
   type CleanupPolicy,
   CONSUMER_DEFAULTS,
@@ -53,6 +68,7 @@ export {
   Consumer,
   type ConsumerOptions,
   type ConsumerRecord,
+  clusterAcls,
   type FaultDecision,
   type FaultHook,
   type GroupDescription,

@@ -29,7 +29,7 @@ import { History } from "../semantics/history.js";
  * @example
  * ```ts
  * const report = await runExactlyOncePipelineReport(42);
- * console.log(formatExactlyOnceReport(report)); // report.ok: transactional holds, the others fail as expected
+ * console.log(formatExactlyOnceReport(report)); // report.ok: transactional holds, the others break as predicted
  * ```
  */
 
@@ -115,6 +115,8 @@ export interface PipelineRun {
   readonly plan: readonly PlannedCrash[];
   /** Crashes that actually happened. */
   readonly crashes: number;
+  /** Planned crashes the run never reached (the pipeline finished before that occurrence). */
+  readonly unreached: readonly PlannedCrash[];
   readonly inputs: number;
   /** Records the read_committed reader saw in `order-totals`. */
   readonly outputsSeen: number;
@@ -401,6 +403,7 @@ export async function runPipeline(
     crashPoint,
     plan: plan.map((c) => ({ ...c })),
     crashes,
+    unreached: pending.map((c) => ({ step: c.step, occurrence: c.occurrence })),
     inputs: orders.length,
     outputsSeen,
     duplicates,
@@ -460,7 +463,7 @@ export function crashPlans(
  */
 export async function runExactlyOncePipelineReport(
   seed = 42,
-  options: { generated?: number } = {},
+  options: { generated?: number; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<ExactlyOnceReport> {
   if (!Number.isInteger(seed))
     throw new TypeError(`runExactlyOncePipelineReport: seed must be an integer, got ${seed}.`);
@@ -469,10 +472,12 @@ export async function runExactlyOncePipelineReport(
     throw new TypeError(`runExactlyOncePipelineReport: generated must be an integer ≥ 0, got ${generated}.`);
   const runs: PipelineRun[] = [];
   const verdicts: VariantVerdict[] = [];
+  const total = PIPELINE_VARIANTS.reduce((n, v) => n + 1 + v.steps.length + generated, 0);
   for (const variant of PIPELINE_VARIANTS) {
     const mine: PipelineRun[] = [];
     for (const { label, plan } of crashPlans(variant, seed, generated)) {
       mine.push(await runPipeline(variant.name, plan, seed, label));
+      options.onProgress?.(runs.length + mine.length, total);
     }
     runs.push(...mine);
     const withDuplicates = mine.filter((r) => r.duplicates.length > 0).length;
@@ -488,12 +493,12 @@ export async function runExactlyOncePipelineReport(
     } else if (variant.guarantee === "at-least-once") {
       asExpected = withDuplicates > 0 && withLoss === 0 && unfinished === 0;
       summary = asExpected
-        ? `fails as expected: duplicates in ${withDuplicates} of ${mine.length} runs, never a loss (at-least-once)`
+        ? `broken as predicted: duplicates in ${withDuplicates} of ${mine.length} runs, never a loss (at-least-once)`
         : `UNEXPECTED: duplicates in ${withDuplicates}, loss in ${withLoss}, unfinished ${unfinished} of ${mine.length} runs`;
     } else {
       asExpected = withLoss > 0 && withDuplicates === 0 && unfinished === 0;
       summary = asExpected
-        ? `fails as expected: loss in ${withLoss} of ${mine.length} runs, never a duplicate (at-most-once)`
+        ? `broken as predicted: loss in ${withLoss} of ${mine.length} runs, never a duplicate (at-most-once)`
         : `UNEXPECTED: loss in ${withLoss}, duplicates in ${withDuplicates}, unfinished ${unfinished} of ${mine.length} runs`;
     }
     verdicts.push({ variant: variant.name, guarantee: variant.guarantee, asExpected, summary });
@@ -501,86 +506,4 @@ export async function runExactlyOncePipelineReport(
   return { seed, inputs: ORDERS, runs, verdicts, ok: verdicts.every((v) => v.asExpected) };
 }
 
-/** At most `max` items, then how many more. */
-function capped(items: readonly string[], max: number): string {
-  return items.length <= max
-    ? items.join(", ")
-    : `${items.slice(0, max).join(", ")} +${items.length - max} more`;
-}
-
-function evidence(run: PipelineRun): string {
-  const parts: string[] = [];
-  if (run.duplicates.length > 0)
-    parts.push(
-      `dup ${capped(
-        run.duplicates.map((d) => `${d.orderId}×${d.count} at ${d.at.join(" ")}`),
-        3,
-      )}`,
-    );
-  if (run.lost.length > 0) parts.push(`lost ${capped(run.lost, 5)}`);
-  if (run.hiddenAborted > 0) parts.push(`${run.hiddenAborted} aborted record(s) hidden by read_committed`);
-  return parts.join("; ") || "-";
-}
-
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)));
-  const line = (cells: readonly string[]) =>
-    `| ${cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(" | ")} |`;
-  return [line(header), `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`, ...rows.map(line)].join("\n");
-}
-
-/**
- * Renders the report: one table per variant (variant, crash point, inputs, outputs seen,
- * duplicates, lost, verdict, and the records involved), then each variant's verdict.
- *
- * @example
- * ```ts
- * console.log(formatExactlyOnceReport(await runExactlyOncePipelineReport(42)));
- * ```
- */
-export function formatExactlyOnceReport(report: ExactlyOnceReport): string {
-  const out: string[] = [
-    `Exactly-once pipeline — seed ${report.seed}: consume \`orders\` (${report.inputs} orders, 3 partitions), total each order, produce \`order-totals\`;`,
-    "crash and restart at every step boundary in turn and under generated crash schedules; a read_committed reader counts each order.",
-    "(`step#n`: crash the n-th time the pipeline reaches that step; `p@o`: partition p, offset o of order-totals.)",
-    "",
-  ];
-  for (const variant of PIPELINE_VARIANTS) {
-    const runs = report.runs.filter((r) => r.variant === variant.name);
-    const verdict = report.verdicts.find((v) => v.variant === variant.name)!;
-    out.push(`${variant.label} — expected: ${variant.guarantee}`);
-    out.push(
-      table(
-        [
-          "variant",
-          "crash point",
-          "crashes",
-          "inputs",
-          "outputs seen",
-          "duplicates",
-          "lost",
-          "verdict",
-          "records involved",
-        ],
-        runs.map((r) => [
-          variant.name,
-          r.crashPoint,
-          String(r.crashes),
-          String(r.inputs),
-          String(r.outputsSeen),
-          String(r.duplicates.reduce((n, d) => n + d.count - 1, 0)),
-          String(r.lost.length),
-          r.verdict,
-          evidence(r),
-        ]),
-      ),
-    );
-    out.push(`=> ${verdict.asExpected ? "✓" : "✗"} ${verdict.summary}`, "");
-  }
-  out.push(
-    report.ok
-      ? "Result: exactly-once holds with transactions; both non-transactional variants fail as their guarantees predict."
-      : "Result: UNEXPECTED — see the verdicts above.",
-  );
-  return out.join("\n");
-}
+export { formatExactlyOnceReport, planLabel } from "./demo-exactly-once-format.js";

@@ -3,6 +3,7 @@ import { LogCluster } from "../log/cluster.js";
 import { DedupeStore } from "../semantics/dedupe.js";
 import { type ExploreResult, explore, type ScenarioContext } from "../semantics/explore.js";
 import type { FaultSpace } from "../semantics/fault-space.js";
+import { jsLiteral } from "./output.js";
 
 /**
  * The payment case of `npm start` (and of the zoo): a kafkajs consumer charges a card for each
@@ -30,7 +31,8 @@ export const COURSE_HANDLER = `eachMessage: async ({ message }) => {
 /** The fixed handler, as printed by the demo. */
 export const FIXED_HANDLER = `eachMessage: async ({ message }) => {
   const key = \`payment:\${id(message)}\`;
-  await gateway.charge(id(message), { idempotencyKey: key }); // the gateway claims key with SET NX
+  // the gateway claims the key with SET NX, and charges only if the claim succeeded
+  await gateway.charge(id(message), { idempotencyKey: key });
 }`;
 
 const DAY_MS = 86_400_000;
@@ -124,20 +126,30 @@ export interface PaymentDemo {
 }
 
 /**
- * Explores the course's handler (200 runs at most) and the fixed one (500 runs).
+ * Explores the course's handler (200 runs at most) and the fixed one (500 runs). `onProgress`
+ * hears (runs done, runs planned, what is running) after every run, shrinking runs included.
  *
  * @example
  * ```ts
  * (await runPaymentDemo(1)).fixed.ok; // true
  * ```
  */
-export async function runPaymentDemo(seed: number): Promise<PaymentDemo> {
+export async function runPaymentDemo(
+  seed: number,
+  onProgress: (done: number, total: number, label: string) => void = () => {},
+): Promise<PaymentDemo> {
   const t0 = performance.now();
   const course = await explore(paymentScenario(false), {
     runs: 200,
     seed,
     faults: PAYMENT_FAULTS,
     expect: "exactly-once",
+    onProgress: ({ runs, shrinking }) =>
+      onProgress(
+        runs,
+        Math.max(runs, 200) + 500,
+        shrinking ? "shrinking the course's counterexample" : "exploring the course's handler",
+      ),
   });
   const t1 = performance.now();
   const fixed = await explore(paymentScenario(true), {
@@ -145,49 +157,68 @@ export async function runPaymentDemo(seed: number): Promise<PaymentDemo> {
     seed,
     faults: PAYMENT_FAULTS,
     expect: "exactly-once",
+    onProgress: ({ runs }) => onProgress(200 + runs, 700, "exploring the fixed handler"),
   });
   const t2 = performance.now();
   return { seed, course, fixed, wallMs: { course: t1 - t0, fixed: t2 - t1 } };
 }
 
-/** The demo's text: the handler, the counterexample as a short timeline, the fixed handler passing. */
-export function formatPaymentDemo(demo: PaymentDemo): string {
-  const lines = ["The course's handler:", "", indent(COURSE_HANDLER), ""];
+/**
+ * The demo's text: the handler, the counterexample as a short timeline, the fixed handler
+ * passing. `timings` adds wall-clock durations (the CLI shows them only on a terminal, so that
+ * piped output is the same for a seed every time).
+ *
+ * @example
+ * ```ts
+ * console.log(formatPaymentDemo(await runPaymentDemo(42), { format: "markdown" }));
+ * ```
+ */
+export function formatPaymentDemo(
+  demo: PaymentDemo,
+  options: { format?: "text" | "markdown"; timings?: boolean } = {},
+): string {
+  const markdown = options.format === "markdown";
+  const code = (lang: string, text: string) => (markdown ? `\`\`\`${lang}\n${text}\n\`\`\`` : indent(text));
+  const ms = (n: number) => (options.timings ? ` (${Math.round(n)} ms of wall time)` : "");
+  const lines = ["The course's handler:", "", code("js", COURSE_HANDLER), ""];
   if (demo.course.ok)
     lines.push(`brokerlab found no counterexample in ${demo.course.runs} runs (unexpected).`);
   else {
     const f = demo.course.failure;
     const charges = f.history.operations.filter((op) => op.f === "effect" && op.type === "ok");
     const twice = f.check.anomalies.find((a) => a.kind === "duplicate");
+    const timeline = f.history.operations
+      .filter(
+        (op) =>
+          (op.value.id === twice?.ids[0] &&
+            op.type === "ok" &&
+            (op.f === "send" || op.f === "receive" || op.f === "effect")) ||
+          (op.type === "ok" && (op.f === "crash" || op.f === "restart")),
+      )
+      .map((op) =>
+        `t=${op.time}ms ${op.process} ${op.f === "effect" ? `charge ${op.value.id}` : `${op.f} ${op.value.id ?? ""}`}`.trimEnd(),
+      );
     lines.push(
-      `brokerlab's counterexample (first failure after ${f.runsUntilFailure} run(s), shrunk in ${f.shrinks} step(s); ${demo.course.runs} runs in ${Math.round(demo.wallMs.course)} ms):`,
-      `  plan: ${f.fired.map((x) => x.fault).join("; ") || "(none)"}`,
-      `  ${twice?.message ?? f.check.toText()}`,
-      "  timeline:",
-      ...f.history.operations
-        .filter(
-          (op) =>
-            (op.value.id === twice?.ids[0] &&
-              op.type === "ok" &&
-              (op.f === "send" || op.f === "receive" || op.f === "effect")) ||
-            (op.type === "ok" && (op.f === "crash" || op.f === "restart")),
-        )
-        .map((op) =>
-          `    t=${op.time}ms ${op.process} ${op.f === "effect" ? `charge ${op.value.id}` : `${op.f} ${op.value.id ?? ""}`}`.trimEnd(),
-        ),
-      `  replay: ${f.replay}`,
-      `  (${charges.length} charges for 5 payments)`,
+      `brokerlab's counterexample: exploration run ${f.runsUntilFailure} failed, and ${f.shrinks} shrink step(s) made it`,
+      `minimal (${demo.course.runs} runs in all${options.timings ? `, ${Math.round(demo.wallMs.course)} ms of wall time` : ""}).`,
+      `  plan:  ${f.fired.map((x) => x.fault).join("; ") || "(none)"}`,
+      `  found: ${(twice?.message ?? f.check.toText()).replace(/\.$/, "")} (${charges.length} charges for 5 payments)`,
+      "  timeline (virtual time):",
+      markdown ? code("text", timeline.join("\n")) : timeline.map((l) => `    ${l}`).join("\n"),
+      "  replay it, in code:",
+      markdown
+        ? code("ts", `await replay(scenario, ${jsLiteral({ seed: f.seed, plan: f.plan }, 0, 23)})`)
+        : `    await replay(scenario, ${jsLiteral({ seed: f.seed, plan: f.plan }, 4, 27)})`,
     );
   }
-  lines.push("", "The fixed handler:", "", indent(FIXED_HANDLER), "");
+  lines.push("", "The fixed handler:", "", code("js", FIXED_HANDLER), "");
   lines.push(
     demo.fixed.ok
-      ? `passes: ${demo.fixed.runs} explored runs under crash plans, every payment charged exactly once (${Math.round(demo.wallMs.fixed)} ms).`
+      ? `passes: ${demo.fixed.runs} explored runs under crash plans, every payment charged exactly once${ms(demo.wallMs.fixed)}.`
       : `FAILS:\n${demo.fixed.failure.report}`,
   );
   return lines.join("\n");
 }
-
 function indent(text: string): string {
   return text
     .split("\n")

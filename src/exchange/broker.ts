@@ -6,6 +6,8 @@ import type { RandomSource } from "../scheduler/random.js";
 import type { Simulation } from "../scheduler/simulation.js";
 import { stableStringify } from "../scheduler/trace.js";
 import { checkFunction, checkInteger, checkOneOf, checkOptions, checkString } from "../scheduler/validate.js";
+import { AccessControl, accessRefused, type Grants, type Permission } from "./access-control.js";
+import { type AlarmResource, BrokerAlarms } from "./alarms.js";
 import { AmqpError, notFound, resourceLocked, resourceName } from "./amqp-error.js";
 import { AmqpQueue } from "./amqp-queue.js";
 import {
@@ -27,6 +29,7 @@ import {
 import type { AmqpChannel } from "./channel.js";
 import { AmqpConnection, type ConnectionOptions } from "./connection.js";
 import { DeadLetterPublisher } from "./dead-lettering.js";
+import { DIRECT_REPLY_TO, DirectReplyTo, REPLY_TO_PREFIX } from "./direct-reply-to.js";
 import { Binding, type Destination, EXCHANGE_TYPES, Exchange, type ExchangeType } from "./exchange.js";
 import { type HeadersMatchOptions, type NumericEquality, validateXMatch } from "./headers-match.js";
 import {
@@ -70,6 +73,32 @@ export interface AmqpBrokerOptions {
    * Default 60 000.
    */
   heartbeatTimeoutMs?: number;
+  /** The virtual host this broker is (it names resources in access errors). Default `"/"`. */
+  vhost?: string;
+  /**
+   * The node's users, virtual hosts and permissions, shared by the brokers (virtual hosts) of one
+   * node. Default: a fresh {@link AccessControl} (user `guest`/`guest` with `.* .* .*` on `/`).
+   */
+  access?: AccessControl;
+}
+
+/**
+ * Options of {@link AmqpBroker.connect}: the connection's own options plus its login.
+ *
+ * @example
+ * ```ts
+ * broker.connect({ user: "billing", password: "s3cret", name: "billing-worker" });
+ * ```
+ */
+export interface AmqpConnectOptions extends ConnectionOptions {
+  /**
+   * The user's password, checked against {@link AmqpBroker.access} (a wrong one is 403
+   * ACCESS_REFUSED). Omitted: a trusted in-process client — the user must exist, its password
+   * is not checked.
+   */
+  password?: string;
+  /** The SASL mechanism named in a refused login's text (`PLAIN` or `AMQPLAIN`). Default `PLAIN`. */
+  mechanism?: string;
 }
 
 /**
@@ -244,6 +273,20 @@ export class AmqpBroker {
    * ack and basic.get (see `network.ts`).
    */
   readonly network = new AmqpNetwork();
+  /** Resource alarms (memory, disk) and the connection blocking they cause; see `alarms.ts`. */
+  readonly alarms: BrokerAlarms = new BrokerAlarms(this);
+  /** The virtual host this broker is. */
+  readonly vhost: string;
+  /** Users, virtual hosts and permissions (`rabbitmqctl`-style methods: `addUser`, `setPermissions`, …). */
+  readonly access: AccessControl;
+  /** @internal Direct Reply-to (`amq.rabbitmq.reply-to`). */
+  readonly directReplyTo: DirectReplyTo;
+  /** True while no user can be refused anything in this vhost: the checks are skipped. */
+  private openAccess: boolean;
+  /** One-entry cache of the last checked user's grants (publishes check on the hot path). */
+  private grantsUser = "";
+  private grantsVersion = -1;
+  private grantsCached: Grants | null = null;
   /** Virtual time until which the broker is down after a {@link restart}. */
   private downUntil = Number.NEGATIVE_INFINITY;
 
@@ -265,7 +308,7 @@ export class AmqpBroker {
   constructor(sim: Simulation, options: AmqpBrokerOptions = {}) {
     checkOptions(
       options,
-      ["headersNumericEquality", "sizer", "consumerTimeoutMs", "heartbeatTimeoutMs"],
+      ["headersNumericEquality", "sizer", "consumerTimeoutMs", "heartbeatTimeoutMs", "vhost", "access"],
       "AmqpBroker",
     );
     const equality = options.headersNumericEquality ?? "erlang-3.10";
@@ -276,6 +319,18 @@ export class AmqpBroker {
     const heartbeat = options.heartbeatTimeoutMs ?? 60_000;
     checkInteger(heartbeat, "heartbeatTimeoutMs", "AmqpBroker", 1);
     this.heartbeatTimeoutMs = heartbeat;
+    const vhost = options.vhost ?? "/";
+    checkString(vhost, "vhost", "AmqpBroker");
+    if (options.access !== undefined && !(options.access instanceof AccessControl)) {
+      throw new InvalidArgumentError("AmqpBroker: access must be an AccessControl.");
+    }
+    this.vhost = vhost;
+    this.access = options.access ?? new AccessControl();
+    this.access.onUserDeleted((user) => this.closeConnectionsOf(user));
+    this.openAccess = this.access.everyoneUnrestricted(vhost);
+    this.access.onChange(() => {
+      this.openAccess = this.access.everyoneUnrestricted(vhost);
+    });
     this.sim = sim;
     this.sizer = options.sizer ?? defaultSizer;
     // The 3.10 default is headersMatch's own default: pass no options, so matching validates none.
@@ -284,6 +339,7 @@ export class AmqpBroker {
     this.random = sim.random.fork("amqp-names");
     this.router = new Router(this.exchangeMap);
     this.deadLetters = new DeadLetterPublisher(this);
+    this.directReplyTo = new DirectReplyTo(this);
     for (const [name, type, internal] of PREDECLARED) {
       const exchange = new Exchange(
         name,
@@ -294,6 +350,56 @@ export class AmqpBroker {
       if (name === "") exchange.defaultQueues = this.queueMap;
       this.exchangeMap.set(name, exchange);
     }
+  }
+
+  // ------------------------------------------------------------------ resource alarms
+
+  /**
+   * Raises a resource alarm, as RabbitMQ does when memory use passes its high watermark or free
+   * disk falls below its limit: each connection is blocked (`connection.blocked`) when it next
+   * publishes; its publishes are held until every alarm is cleared. See `alarms.ts`.
+   *
+   * @example
+   * ```ts
+   * broker.raiseAlarm("memory");
+   * ```
+   */
+  raiseAlarm(resource: AlarmResource): void {
+    this.alarms.raise(resource);
+  }
+
+  /**
+   * Clears a resource alarm; once none is left, blocked connections get `connection.unblocked`
+   * and their held publishes are routed, in order.
+   *
+   * @example
+   * ```ts
+   * broker.clearAlarm("memory");
+   * ```
+   */
+  clearAlarm(resource: AlarmResource): void {
+    this.alarms.clear(resource);
+  }
+
+  /**
+   * Turns on the automatic memory alarm: every 2500 virtual ms (RabbitMQ's memory monitor
+   * interval) the broker compares the body bytes of all ready messages with `bytes`, raising the
+   * memory alarm above it and clearing it at or below. `null` turns it off (the default).
+   *
+   * @example
+   * ```ts
+   * broker.setMemoryHighWatermark(64 * 1024 * 1024);
+   * ```
+   */
+  setMemoryHighWatermark(bytes: number | null): void {
+    this.alarms.setMemoryHighWatermark(bytes);
+  }
+
+  /** @internal Body bytes of every queue's ready messages (the memory monitor's measure). */
+  queuedBytes(): number {
+    let total = 0;
+    for (const queue of this.queueMap.values()) total += queue.bytes;
+    return total;
   }
 
   // ------------------------------------------------------------------ inspection
@@ -360,8 +466,12 @@ export class AmqpBroker {
   // ------------------------------------------------------------------ connections
 
   /**
-   * Opens a connection. `user` (default `"guest"`) is what a publish's `userId` must match.
-   * Refused (a {@link BrokerlabError}) while the broker restarts (`BROKER_DOWN`), and when the
+   * Opens a connection as `user` (default `"guest"`; a publish's `userId` must match it). The
+   * login is checked against {@link access} as RabbitMQ checks it: an unknown user or a wrong
+   * `password` is an {@link AmqpError} 403 `ACCESS_REFUSED` ("Login was refused using
+   * authentication mechanism PLAIN. …"), a user without permissions in this broker's virtual host
+   * 530 `NOT_ALLOWED` ("access to vhost '/' refused for user 'u'"). Without `password` the user
+   * is trusted (it must exist). Also refused (a {@link BrokerlabError}) while the broker restarts (`BROKER_DOWN`), and when the
    * request seam's fault hook loses the connect — a client partitioned from the broker
    * (`CONNECTION_REFUSED`, see `network.ts`).
    *
@@ -371,8 +481,16 @@ export class AmqpBroker {
    * const channel = connection.channel({ prefetch: 10 });
    * ```
    */
-  connect(options?: ConnectionOptions): AmqpConnection {
-    checkOptions(options, ["name", "user"], "AmqpBroker.connect");
+  connect(options?: AmqpConnectOptions): AmqpConnection {
+    checkOptions(options, ["name", "user", "password", "mechanism"], "AmqpBroker.connect");
+    if (options?.name !== undefined) checkString(options.name, "name", "AmqpBroker.connect");
+    const user = options?.user ?? "guest";
+    checkString(user, "user", "AmqpBroker.connect", true);
+    const password = options?.password;
+    if (password !== undefined && typeof password !== "string")
+      throw new InvalidArgumentError("AmqpBroker.connect: password must be a string.");
+    const mechanism = options?.mechanism ?? "PLAIN";
+    checkString(mechanism, "mechanism", "AmqpBroker.connect");
     if (this.sim.now < this.downUntil) {
       throw new BrokerlabError(
         "BROKER_DOWN",
@@ -381,6 +499,9 @@ export class AmqpBroker {
       );
     }
     if (this.network.hook !== null) this.connectThroughNetwork(options);
+    // connection.start-ok (login), then connection.open (the virtual host), as RabbitMQ refuses them.
+    this.access.authenticate(user, password, mechanism);
+    this.access.checkVhostAccess(user, this.vhost);
     const id = ++this.connectionSeq;
     const connection = new AmqpConnection(this, id, options);
     this.connectionMap.set(id, connection);
@@ -408,6 +529,40 @@ export class AmqpBroker {
       `AmqpBroker.connect: client ${JSON.stringify(name)} cannot reach the broker (a network partition, or a lost connection.open): connection refused; retry later.`,
       { client: name },
     );
+  }
+
+  /**
+   * @internal Throws 403 ACCESS_REFUSED unless `owner`'s user has `permission` on the resource in
+   * this virtual host (RabbitMQ's text). `owner` null is the broker's own API: always allowed.
+   */
+  checkAccess(
+    owner: AmqpConnection | null,
+    permission: Permission,
+    kind: "queue" | "exchange",
+    name: string,
+  ): void {
+    if (owner === null || this.openAccess) return;
+    const access = this.access;
+    const user = owner.user;
+    let grants = this.grantsCached;
+    if (user !== this.grantsUser || this.grantsVersion !== access.version) {
+      grants = access.grants(user, this.vhost);
+      this.grantsUser = user;
+      this.grantsVersion = access.version;
+      this.grantsCached = grants;
+    }
+    if (grants !== null && (grants.unrestricted || grants.allows(permission, name))) return;
+    throw accessRefused(kind, name, this.vhost, user, permission);
+  }
+
+  /** `rabbitmqctl delete_user`: RabbitMQ closes the user's connections (320). */
+  private closeConnectionsOf(user: string): void {
+    for (const connection of [...this.connectionMap.values()]) {
+      if (connection.user !== user) continue;
+      connection.shutdown(
+        new AmqpError("CONNECTION_FORCED", `user '${user}' is deleted`, { reason: "user-deleted", user }),
+      );
+    }
   }
 
   /** True while the broker is down after a {@link restart}. */
@@ -732,6 +887,7 @@ export class AmqpBroker {
     type: ExchangeType,
     options: ExchangeOptions | undefined,
     where: string,
+    owner: AmqpConnection | null = null,
   ): Exchange {
     checkShortString(name, "exchange name", where);
     checkDeclareOptions(options, EXCHANGE_OPTION_NAMES, where);
@@ -766,6 +922,7 @@ export class AmqpBroker {
       });
     }
     if (name === "") throw defaultExchangeRefused();
+    this.checkAccess(owner, "configure", "exchange", name);
     const args = definedEntries(options?.arguments);
     if (alternate !== undefined) args["alternate-exchange"] = alternate;
     const existing = this.exchangeMap.get(name);
@@ -793,6 +950,10 @@ export class AmqpBroker {
         { reason: "invalid-arg", argument: "alternate-exchange", exchange: name },
       );
     }
+    if (ae !== undefined) {
+      this.checkAccess(owner, "read", "exchange", name);
+      this.checkAccess(owner, "write", "exchange", ae);
+    }
     const exchange = new Exchange(
       name,
       type,
@@ -819,6 +980,8 @@ export class AmqpBroker {
     const durable = booleanOption(options?.durable, "durable", where);
     const exclusive = booleanOption(options?.exclusive, "exclusive", where);
     const autoDelete = booleanOption(options?.autoDelete, "autoDelete", where);
+    // RabbitMQ answers every declare of an amq.rabbitmq.reply-to… name itself (passive or not).
+    if (name.startsWith(DIRECT_REPLY_TO)) return this.directReplyTo.declare(name);
     if (exclusive && owner === null) {
       throw new InvalidArgumentError(
         `${where}: an exclusive queue belongs to a connection; declare it on a channel (connection.channel().queue(...)).`,
@@ -838,6 +1001,7 @@ export class AmqpBroker {
       });
     }
     const actual = name === "" ? this.generateName("amq.gen") : name;
+    this.checkAccess(owner, "configure", "queue", actual);
     // RabbitMQ: exclusive queues are never durable, whatever was asked.
     const effectiveDurable = durable && !exclusive;
     const requestedOwner = exclusive ? owner : null;
@@ -851,6 +1015,11 @@ export class AmqpBroker {
       return existing;
     }
     const settings = parseQueueArguments(actual, args);
+    const dlx = args["x-dead-letter-exchange"];
+    if (typeof dlx === "string") {
+      this.checkAccess(owner, "read", "queue", actual);
+      this.checkAccess(owner, "write", "exchange", dlx);
+    }
     if (settings.type === "quorum") {
       const refuse = (property: string) =>
         new AmqpError(
@@ -910,6 +1079,12 @@ export class AmqpBroker {
     return queue;
   }
 
+  /** @internal The queue for a consume or get by `owner`: `read` on it (403), then as {@link lookupQueue}. */
+  readableQueue(owner: AmqpConnection | null, name: string): AmqpQueue {
+    this.checkAccess(owner, "read", "queue", name);
+    return this.lookupQueue(owner, name);
+  }
+
   /** @internal */
   bindQueue(
     owner: AmqpConnection | null,
@@ -946,7 +1121,10 @@ export class AmqpBroker {
     where: string,
   ): { source: Exchange; queue: AmqpQueue } {
     this.checkBindingArguments(queueName, exchangeName, key, args, "queue", where);
+    // RabbitMQ: write on the destination, then the default-exchange rule, then read on the source.
+    this.checkAccess(owner, "write", "queue", queueName);
     if (exchangeName === "") throw defaultExchangeRefused();
+    this.checkAccess(owner, "read", "exchange", exchangeName);
     const source = this.exchangeMap.get(exchangeName);
     const queue = this.queueMap.get(queueName);
     if (source === undefined) throw notFound("exchange", exchangeName);
@@ -963,9 +1141,12 @@ export class AmqpBroker {
     args: Record<string, unknown> | undefined,
     add: boolean,
     where: string,
+    owner: AmqpConnection | null = null,
   ): void {
     this.checkBindingArguments(destinationName, sourceName, key, args, "exchange", where);
+    this.checkAccess(owner, "write", "exchange", destinationName);
     if (sourceName === "" || destinationName === "") throw defaultExchangeRefused();
+    this.checkAccess(owner, "read", "exchange", sourceName);
     const source = this.exchangeMap.get(sourceName);
     const destination = this.exchangeMap.get(destinationName);
     if (source === undefined) throw notFound("exchange", sourceName);
@@ -1057,7 +1238,12 @@ export class AmqpBroker {
   }
 
   /** @internal */
-  removeExchangeChecked(name: string, options: { ifUnused?: boolean } | undefined, where: string): void {
+  removeExchangeChecked(
+    name: string,
+    options: { ifUnused?: boolean } | undefined,
+    where: string,
+    owner: AmqpConnection | null = null,
+  ): void {
     checkShortString(name, "exchange name", where);
     checkOptions(options, ["ifUnused"], where);
     const ifUnused = booleanOption(options?.ifUnused, "ifUnused", where);
@@ -1072,6 +1258,7 @@ export class AmqpBroker {
         },
       );
     }
+    this.checkAccess(owner, "configure", "exchange", name);
     const exchange = this.exchangeMap.get(name);
     if (exchange === undefined) return;
     if (ifUnused && exchange.outbound.size > 0) {
@@ -1104,6 +1291,7 @@ export class AmqpBroker {
     checkOptions(options, ["ifUnused", "ifEmpty"], where);
     const ifUnused = booleanOption(options?.ifUnused, "ifUnused", where);
     const ifEmpty = booleanOption(options?.ifEmpty, "ifEmpty", where);
+    this.checkAccess(owner, "configure", "queue", name);
     const queue = this.queueMap.get(name);
     if (queue === undefined) return 0;
     if (queue.owner !== null && queue.owner !== owner) throw resourceLocked(name);
@@ -1176,6 +1364,7 @@ export class AmqpBroker {
   /** @internal */
   purgeQueue(owner: AmqpConnection | null, name: string, where: string): number {
     checkShortString(name, "queue name", where);
+    this.checkAccess(owner, "read", "queue", name);
     const queue = this.lookupQueue(owner, name);
     const count = queue.purge();
     if (this.sim.bus.wants("amqp.purge")) this.sim.bus.emit("amqp.purge", { queue: name, messages: count });
@@ -1224,6 +1413,8 @@ export class AmqpBroker {
   ): number {
     const parser = this.parser;
     parser.parse(options, where);
+    if (!this.openAccess && channel !== null)
+      this.checkAccess(channel.connection, "write", "exchange", exchangeName);
     const exchange = this.exchangeMap.get(exchangeName);
     if (exchange === undefined) throw notFound("exchange", exchangeName);
     if (exchange.internal) {
@@ -1236,19 +1427,22 @@ export class AmqpBroker {
         },
       );
     }
-    if (parser.problem !== null) {
-      throw new AmqpError("PRECONDITION_FAILED", parser.problem, { reason: "invalid-message" });
-    }
-    const properties: MessageProperties = parser.properties;
+    let properties: MessageProperties = parser.properties;
+    // RabbitMQ's order: Direct Reply-to, then user_id, then expiration.
+    if (properties.replyTo === DIRECT_REPLY_TO)
+      properties = { ...properties, replyTo: this.directReplyTo.replyToFor(channel) };
     if (properties.userId !== undefined) {
       const user = channel === null ? "guest" : channel.connection.user;
-      if (properties.userId !== user) {
+      if (properties.userId !== user && !this.access.isImpersonator(user)) {
         throw new AmqpError(
           "PRECONDITION_FAILED",
           `user_id property set to '${properties.userId}' but authenticated user was '${user}'`,
           { reason: "user-id" },
         );
       }
+    }
+    if (parser.problem !== null) {
+      throw new AmqpError("PRECONDITION_FAILED", parser.problem, { reason: "invalid-message" });
     }
     const extraKeys = parser.extraKeys;
     const router = this.router;
@@ -1276,6 +1470,9 @@ export class AmqpBroker {
       parser.ttl,
     );
     message.size = size;
+    // A reply-to name is no queue: routed nowhere (so returned when mandatory), delivered anyway.
+    if (exchangeName === "" && routingKey.startsWith(REPLY_TO_PREFIX))
+      this.directReplyTo.deliver(routingKey, message);
     const mandatory = parser.mandatory;
     this.counters.published++;
     if (bus.wants("amqp.publish")) {

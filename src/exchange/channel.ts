@@ -22,7 +22,9 @@ import {
   type QueueOptions,
 } from "./arguments.js";
 import type { AmqpBroker } from "./broker.js";
+import { type ConfirmBatch, type ConfirmFrame, confirmFrames } from "./confirms.js";
 import type { AmqpConnection } from "./connection.js";
+import { DIRECT_REPLY_TO } from "./direct-reply-to.js";
 import type { Exchange, ExchangeType } from "./exchange.js";
 import type { AmqpMessage, MessageProperties, PublishOptions } from "./message.js";
 import type { ResolvedAmqpFault } from "./network.js";
@@ -112,6 +114,12 @@ export interface AmqpChannelEvents {
   ack: (seq: number) => void;
   /** Confirm mode: publish `seq` was nacked (a queue refused it). */
   nack: (seq: number) => void;
+  /**
+   * Confirm mode: a `basic.ack` / `basic.nack` frame as RabbitMQ sends it, coalesced (`multiple`)
+   * when several publishes were confirmed together; emitted before the per-publish `ack`/`nack`
+   * events it covers. What a client library's confirm handling sees.
+   */
+  confirm: (frame: ConfirmFrame) => void;
   /** The broker closed the channel with this error (or a crashing consumer's handler threw it). */
   error: (error: unknown) => void;
   /** The channel closed; `error` is the cause, or null for a client close. */
@@ -152,7 +160,29 @@ interface ConfirmWaiter {
 function deliverConfirm(notice: ConfirmNotice): void {
   const channel = notice.channel;
   if (!notice.ack) channel.undeliveredNacks--;
-  channel.emitterOrNull?.emit(notice.ack ? "ack" : "nack", notice.seq);
+  const emitter = channel.emitterOrNull;
+  if (emitter === null) return;
+  emitter.emit("confirm", { seq: notice.seq, multiple: false, ack: notice.ack });
+  emitter.emit(notice.ack ? "ack" : "nack", notice.seq);
+}
+
+/** A channel's confirm batch, as its flush event carries it. */
+interface PendingBatch extends ConfirmBatch {
+  readonly channel: AmqpChannel;
+}
+
+/** Sends a batch of confirms: RabbitMQ's coalesced frames, then each publish's own event. */
+function flushConfirms(batch: PendingBatch): void {
+  const channel = batch.channel;
+  channel.batchSent(batch);
+  channel.undeliveredNacks -= batch.nacks.length;
+  const emitter = channel.emitterOrNull;
+  if (emitter === null) return;
+  if (emitter.listenerCount("confirm") > 0) {
+    for (const frame of confirmFrames(batch, channel.lowestUnconfirmed)) emitter.emit("confirm", frame);
+  }
+  for (const seq of batch.acks) emitter.emit("ack", seq);
+  for (const seq of batch.nacks) emitter.emit("nack", seq);
 }
 
 function deliverReturn(notice: ReturnNotice): void {
@@ -171,7 +201,8 @@ function deliverCancel(event: CancelEvent): unknown {
   return event.consumer.onCancel?.(event.notice);
 }
 
-interface HeldPublish {
+/** @internal A publish that has not reached the broker yet (held by the network or a blocked connection). */
+export interface HeldPublish {
   channel: AmqpChannel;
   exchange: string;
   routingKey: string;
@@ -278,7 +309,11 @@ const CONSUME_OPTIONS = [
  *   (`redelivered = true`), later calls throw `CHANNEL_CLOSED`, and `"error"` then `"close"`
  *   listeners run. Hard errors (503, 530, 540) close the whole connection.
  * - **Confirm mode** numbers publishes from 1; each gets exactly one `"ack"` or `"nack"` event
- *   (nack when a queue refused it), returns first.
+ *   (nack when a queue refused it), returns first. The confirms of one event go out together, as
+ *   RabbitMQ's coalesced frames (`"confirm"`, with `multiple`; see `confirms.ts`), then the
+ *   per-publish events.
+ * - **Resource alarms** (`broker.raiseAlarm`) hold the publishes of a blocked connection until
+ *   they clear (see `alarms.ts`).
  * - **Prefetch**: `prefetch(n)` limits consumers started afterwards; `prefetch(n, true)` the whole
  *   channel; both can apply. Gets and no-ack consumers are not limited.
  *
@@ -323,6 +358,10 @@ export class AmqpChannel {
   private consumerPrefetch = 0;
   private confirming = false;
   private publishSeq = 0;
+  /** The highest sequence number confirmed through a batch (they are confirmed in order). */
+  private confirmedUpTo = 0;
+  /** The confirms recorded in the current event, not yet sent; null: none. */
+  private batch: PendingBatch | null = null;
   private closedFlag = false;
   private cause: unknown = null;
   private emitter: EventEmitter<AmqpChannelEvents> | null = null;
@@ -488,7 +527,7 @@ export class AmqpChannel {
   exchange(name: string, type: ExchangeType, options?: ExchangeOptions): Exchange {
     this.assertOpen();
     try {
-      return this.broker.declareExchange(name, type, options, "AmqpChannel.exchange");
+      return this.broker.declareExchange(name, type, options, "AmqpChannel.exchange", this.connection);
     } catch (error) {
       throw this.failOn(error);
     }
@@ -508,7 +547,7 @@ export class AmqpChannel {
   deleteExchange(name: string, options?: { ifUnused?: boolean }): void {
     this.assertOpen();
     try {
-      this.broker.removeExchangeChecked(name, options, "AmqpChannel.deleteExchange");
+      this.broker.removeExchangeChecked(name, options, "AmqpChannel.deleteExchange", this.connection);
     } catch (error) {
       throw this.failOn(error);
     }
@@ -584,7 +623,15 @@ export class AmqpChannel {
   bindExchange(destination: string, source: string, key = "", args?: Record<string, unknown>): void {
     this.assertOpen();
     try {
-      this.broker.bindExchanges(destination, source, key, args, true, "AmqpChannel.bindExchange");
+      this.broker.bindExchanges(
+        destination,
+        source,
+        key,
+        args,
+        true,
+        "AmqpChannel.bindExchange",
+        this.connection,
+      );
     } catch (error) {
       throw this.failOn(error);
     }
@@ -594,7 +641,15 @@ export class AmqpChannel {
   unbindExchange(destination: string, source: string, key = "", args?: Record<string, unknown>): void {
     this.assertOpen();
     try {
-      this.broker.bindExchanges(destination, source, key, args, false, "AmqpChannel.unbindExchange");
+      this.broker.bindExchanges(
+        destination,
+        source,
+        key,
+        args,
+        false,
+        "AmqpChannel.unbindExchange",
+        this.connection,
+      );
     } catch (error) {
       throw this.failOn(error);
     }
@@ -621,6 +676,7 @@ export class AmqpChannel {
     checkShortString(exchange, "exchange name", "AmqpChannel.publish");
     if (typeof routingKey !== "string" || routingKey.length > 85)
       checkRoutingKey(routingKey, "AmqpChannel.publish");
+    if (this.connection.throttled) return this.throttledPublish(exchange, routingKey, content, options);
     if (this.broker.network.hook !== null)
       return this.publishThroughNetwork(exchange, routingKey, content, options);
     try {
@@ -648,6 +704,29 @@ export class AmqpChannel {
    */
   sendToQueue(queue: string, content: unknown, options?: PublishOptions): number {
     return this.publish("", queue, content, options);
+  }
+
+  /**
+   * A publish while a resource alarm throttles the connection (see `alarms.ts`): held by the
+   * connection until the alarm clears; returns its sequence number. What a client refuses before
+   * sending (argument shapes) still throws here and changes nothing.
+   */
+  private throttledPublish(
+    exchange: string,
+    routingKey: string,
+    content: unknown,
+    options: PublishOptions | undefined,
+  ): number {
+    this.broker.checkPublishOptions(options, "AmqpChannel.publish");
+    const seq = this.confirming ? this.nextPublishSeq() : 0;
+    return this.connection.throttlePublish({
+      channel: this,
+      exchange,
+      routingKey,
+      content,
+      options: options === undefined ? undefined : { ...options },
+      seq,
+    });
   }
 
   /** A publish while a fault hook is installed: the request seam decides (see `network.ts`). */
@@ -745,7 +824,23 @@ export class AmqpChannel {
       return;
     }
     if (!ack) this.undeliveredNacks++;
-    broker.sim.defer(deliverConfirm, { channel: this, seq, ack });
+    if (seq > this.confirmedUpTo) this.confirmedUpTo = seq;
+    let batch = this.batch;
+    if (batch === null) {
+      batch = this.batch = { channel: this, acks: [], nacks: [] };
+      broker.sim.defer(flushConfirms, batch);
+    }
+    (ack ? batch.acks : batch.nacks).push(seq);
+  }
+
+  /** @internal The lowest sequence number published but not confirmed yet (Infinity: none). */
+  get lowestUnconfirmed(): number {
+    return this.confirmedUpTo < this.publishSeq ? this.confirmedUpTo + 1 : Number.POSITIVE_INFINITY;
+  }
+
+  /** @internal A batch went out: confirms recorded from now on start a new one. */
+  batchSent(batch: ConfirmBatch): void {
+    if (this.batch === batch) this.batch = null;
   }
 
   /** A confirm while a fault hook is installed: lost or delayed on its way to the publisher. */
@@ -787,6 +882,8 @@ export class AmqpChannel {
       properties: message.properties,
       message,
     };
+    // The return goes out before the confirms recorded after it: it seals the batch in progress.
+    this.batch = null;
     this.broker.sim.defer(deliverReturn, { channel: this, returned });
   }
 
@@ -842,7 +939,10 @@ export class AmqpChannel {
           consumerTag: tag,
         });
       }
-      const target = this.broker.lookupQueue(this.connection, queue);
+      const target =
+        queue === DIRECT_REPLY_TO
+          ? this.broker.directReplyTo.consumeTarget(this, noAck)
+          : this.broker.readableQueue(this.connection, queue);
       const priority = args["x-priority"];
       if (priority !== undefined && (typeof priority !== "number" || !Number.isInteger(priority))) {
         throw new AmqpError(
@@ -881,6 +981,7 @@ export class AmqpChannel {
         onCancel: options?.onCancel,
       }) as Consumer;
       this.consumers.set(tag, consumer);
+      this.connection.consumerAdded();
       const bus = this.broker.sim.bus;
       if (bus.wants("amqp.consume")) {
         bus.emit("amqp.consume", { queue, channel: this.id, consumerTag: tag, prefetch, noAck });
@@ -954,6 +1055,7 @@ export class AmqpChannel {
   private detach(consumer: Consumer, byServer: boolean): void {
     consumer.cancelled = true;
     this.consumers.delete(consumer.tag);
+    this.connection.consumerRemoved();
     consumer.queue.removeConsumer(consumer);
     const bus = this.broker.sim.bus;
     if (bus.wants("amqp.cancel")) {
@@ -1071,7 +1173,7 @@ export class AmqpChannel {
 
   private fetchNow(queue: string, noAck: boolean): Delivery | null {
     try {
-      const delivery = this.broker.lookupQueue(this.connection, queue).fetch(this, noAck);
+      const delivery = this.broker.readableQueue(this.connection, queue).fetch(this, noAck);
       this.broker.drainDeadLetters();
       return delivery as Delivery | null;
     } catch (error) {

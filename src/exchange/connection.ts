@@ -1,23 +1,28 @@
 import { EventEmitter } from "eventemitter3";
+import { InvalidArgumentError } from "../scheduler/errors.js";
 import { currentIncarnation, type Droppable, type Incarnation } from "../scheduler/process.js";
 import { checkOptions, checkString } from "../scheduler/validate.js";
 import { type AmqpError, closedError } from "./amqp-error.js";
 import type { AmqpQueue } from "./amqp-queue.js";
 import type { AmqpBroker } from "./broker.js";
-import { AmqpChannel, type ChannelOptions } from "./channel.js";
+import { AmqpChannel, type ChannelOptions, type HeldPublish } from "./channel.js";
 
 /**
  * Options of {@link AmqpBroker.connect}.
  *
  * @example
  * ```ts
+ * broker.access.addUser("billing", "s3cret");
  * broker.connect({ name: "billing-worker", user: "billing" });
  * ```
  */
 export interface ConnectionOptions {
   /** A name for traces. Default `connection-<id>`. */
   name?: string;
-  /** The authenticated user; a publish's `userId` property must equal it. Default `"guest"`. */
+  /**
+   * The authenticated user (one of `broker.access`'s; see {@link AmqpBroker.connect} for the
+   * password); a publish's `userId` property must equal it. Default `"guest"`.
+   */
   user?: string;
 }
 
@@ -34,6 +39,28 @@ export interface AmqpConnectionEvents {
   error: (error: AmqpError) => void;
   /** It closed; `error` is null for a client close. */
   close: (error: AmqpError | null) => void;
+  /**
+   * `connection.blocked`: a resource alarm is in effect and the connection published; the broker
+   * holds its publishes. `reason` is RabbitMQ's: `"low on memory"` or `"low on disk"`.
+   */
+  blocked: (reason: string) => void;
+  /** `connection.unblocked`: every alarm cleared; the held publishes are routed. */
+  unblocked: () => void;
+}
+
+/** A connection's throttle state, as `rabbit_reader` names it. */
+type Throttle = "running" | "blocking" | "blocked";
+
+interface ThrottleNotice {
+  connection: AmqpConnection;
+  reason: string | null;
+}
+
+function deliverThrottle(notice: ThrottleNotice): void {
+  const emitter = notice.connection.emitterOrNull;
+  if (emitter === null) return;
+  if (notice.reason === null) emitter.emit("unblocked");
+  else emitter.emit("blocked", notice.reason);
 }
 
 interface ConnectionNotice {
@@ -92,6 +119,14 @@ export class AmqpConnection implements Droppable {
   private lost = false;
   private error: AmqpError | null = null;
   private emitter: EventEmitter<AmqpConnectionEvents> | null = null;
+  /** Resource-alarm throttling (see `alarms.ts`). */
+  private throttle: Throttle = "running";
+  /** Publishes made while blocked, routed in order when unblocked. */
+  private held: HeldPublish[] = [];
+  private bytesPerMs = Number.POSITIVE_INFINITY;
+  /** Consumers on its channels; while there are any, the host process is kept alive. */
+  private consumerCount = 0;
+  private releaseHost: (() => void) | null = null;
 
   /** @internal Created by {@link AmqpBroker.connect}. */
   constructor(broker: AmqpBroker, id: number, options: ConnectionOptions | undefined) {
@@ -107,6 +142,79 @@ export class AmqpConnection implements Droppable {
     this.openedAt = sim.now;
     this.owner = currentIncarnation(sim);
     if (this.owner !== null) sim.own(this);
+    if (broker.alarms.any) this.throttle = "blocking";
+  }
+
+  /**
+   * True while the broker blocks the connection (`connection.blocked` was sent): its publishes
+   * are held until every alarm clears.
+   *
+   * @example
+   * ```ts
+   * if (connection.blocked) console.log("publishes are held");
+   * ```
+   */
+  get blocked(): boolean {
+    return this.throttle === "blocked";
+  }
+
+  /**
+   * The speed of the client's network link to the broker, in bytes per virtual millisecond
+   * (default `Infinity`). The amqplib facade's write buffers drain at this rate, so `publish`
+   * returns false and `'drain'` comes later on a slow link; routing itself is not delayed.
+   *
+   * @example
+   * ```ts
+   * connection.clientBytesPerMs = 1000; // about 1 MB/s
+   * ```
+   */
+  get clientBytesPerMs(): number {
+    return this.bytesPerMs;
+  }
+
+  set clientBytesPerMs(value: number) {
+    if (typeof value !== "number" || !(value > 0)) {
+      throw new InvalidArgumentError(
+        `AmqpConnection.clientBytesPerMs: expected a positive number of bytes per virtual ms (or Infinity), got ${String(value)}.`,
+        "INVALID_ARGUMENT",
+      );
+    }
+    this.bytesPerMs = value;
+  }
+
+  /**
+   * @internal A publish on one of its channels while an alarm throttles the connection: it is
+   * held. The first one blocks the connection (RabbitMQ's reader stops reading at that frame) and
+   * sends `connection.blocked`. Returns its sequence number (0 outside confirm mode).
+   */
+  throttlePublish(held: HeldPublish): number {
+    if (this.throttle === "blocking") {
+      this.throttle = "blocked";
+      this.broker.sim.defer(deliverThrottle, { connection: this, reason: this.broker.alarms.reason });
+    }
+    this.held.push(held);
+    return held.seq;
+  }
+
+  /** @internal True unless the connection runs unthrottled (the publish path's one check). */
+  get throttled(): boolean {
+    return this.throttle !== "running";
+  }
+
+  /** @internal An alarm was raised (none was in effect). */
+  alarmRaised(): void {
+    if (this.throttle === "running") this.throttle = "blocking";
+  }
+
+  /** @internal The last alarm cleared: unblock, and route the held publishes in order. */
+  alarmCleared(): void {
+    const was = this.throttle;
+    this.throttle = "running";
+    if (was !== "blocked") return;
+    this.broker.sim.defer(deliverThrottle, { connection: this, reason: null });
+    const held = this.held;
+    this.held = [];
+    for (const publish of held) publish.channel.publishArrived(publish);
   }
 
   /** True once closed. */
@@ -145,6 +253,22 @@ export class AmqpConnection implements Droppable {
       bus.emit("amqp.channel-open", { connection: this.id, channel: channel.id, number });
     }
     return channel;
+  }
+
+  /**
+   * @internal A consumer started on one of its channels. The first one holds the host process
+   * open (auto and realtime modes), as a real client's socket does while it waits for deliveries.
+   */
+  consumerAdded(): void {
+    if (this.consumerCount++ === 0) this.releaseHost = this.broker.sim.holdHost();
+  }
+
+  /** @internal A consumer went (cancelled, its channel closed): the last one lets the host go. */
+  consumerRemoved(): void {
+    if (--this.consumerCount === 0) {
+      this.releaseHost?.();
+      this.releaseHost = null;
+    }
   }
 
   /** Closes every channel (requeueing their unacked messages) and deletes exclusive queues. Idempotent. */
@@ -207,6 +331,8 @@ export class AmqpConnection implements Droppable {
     if (this.closedFlag) return;
     this.closedFlag = true;
     this.error = error;
+    // Publishes the broker never read are gone with the socket.
+    this.held = [];
     for (const channel of [...this.channelMap.values()]) channel.shutdown(error, false);
     const broker = this.broker;
     for (const queue of [...this.exclusiveQueues]) broker.removeQueue(queue, "exclusive-owner-closed");

@@ -11,6 +11,17 @@
 
 export { type AbortedTxn, AbortedTxnIndex } from "./aborted-index.js";
 export {
+  ACL_OPERATION_TYPES,
+  ACL_PERMISSION_TYPES,
+  ACL_RESOURCE_TYPES,
+  AclAuthorizer,
+  type AclBinding,
+  type AclFilter,
+  type AuthorizerOptions,
+  clusterAcls,
+  RESOURCE_PATTERN_TYPES,
+} from "./acl.js";
+export {
   type GroupLag,
   LogCluster,
   type LogClusterOptions,

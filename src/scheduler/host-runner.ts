@@ -136,6 +136,33 @@ export function wallTimer(fn: Callback, ms: number, holdHost = true): () => void
   return () => realClearTimeout(handle);
 }
 
+/**
+ * Keeps the host's event loop alive without a timer, an I/O request or any CPU: an open
+ * `MessageChannel` port with a listener (Node lists it as a `MessagePort`, which
+ * {@link hostOutsideWork} does not count). What an open client socket does for a real program.
+ * Returns the function that lets go; a no-op where the host has no `MessageChannel`.
+ *
+ * @example
+ * ```ts
+ * const release = hostKeepAlive(); // the process stays up
+ * release(); // it may exit again
+ * ```
+ */
+export function hostKeepAlive(): () => void {
+  const Channel = host.MessageChannel;
+  if (typeof Channel !== "function") return () => {};
+  const channel = new Channel() as unknown as {
+    port1: { onmessage: ((event: unknown) => void) | null; close?: () => void };
+    port2: { close?: () => void };
+  };
+  channel.port1.onmessage = () => {};
+  return () => {
+    channel.port1.onmessage = null;
+    channel.port1.close?.();
+    channel.port2.close?.();
+  };
+}
+
 /** The wall clock, in epoch milliseconds (captured before any fake timers were installed). */
 export function wallClockMs(): number {
   return realDateNow();

@@ -4,6 +4,7 @@ import { BrokerlabError, InvalidArgumentError, InvalidStateError, invariant } fr
 import { EventBus } from "./event-bus.js";
 import { RepeatingHandle, TimerHandle } from "./handles.js";
 import {
+  hostKeepAlive,
   hostMayHop,
   hostPendingWork,
   hostTurn,
@@ -235,6 +236,9 @@ export class Simulation {
 
   private nowMs: number;
   private seq = 0;
+  /** Live {@link holdHost} holds, and what releases the host when they end. */
+  private hostHolds = 0;
+  private releaseHost: (() => void) | null = null;
   private readonly queue = new TimerQueue();
   private readonly maxEventsPerRun: number;
   private readonly foreignWaitMs: number;
@@ -919,10 +923,40 @@ export class Simulation {
     }
   }
 
-  /** Stops any auto or realtime runner. Idempotent. Manual driving still works afterwards. */
+  /** Stops any auto or realtime runner and lets the host go. Idempotent. Manual driving still works afterwards. */
   close(): void {
     this.closed = true;
     this.runner?.stop();
+    this.hostHolds = 0;
+    this.releaseHost?.();
+    this.releaseHost = null;
+  }
+
+  /**
+   * Keeps the host process alive (in `auto` and `realtime` modes) until the returned function is
+   * called, as an open socket keeps a real client's process alive: models call it for a client
+   * that waits for the broker (an AMQP connection with consumers). It costs no CPU and does not
+   * count as the program's own pending work. Manual mode, or a closed simulation: nothing held.
+   *
+   * @example
+   * ```ts
+   * const release = sim.holdHost();
+   * // … the process stays up while consumers wait …
+   * release();
+   * ```
+   */
+  holdHost(): () => void {
+    if (this.runner === null || this.closed) return () => {};
+    if (this.hostHolds++ === 0) this.releaseHost = hostKeepAlive();
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      if (this.hostHolds > 0 && --this.hostHolds === 0) {
+        this.releaseHost?.();
+        this.releaseHost = null;
+      }
+    };
   }
 
   /** True once {@link close} was called. */

@@ -121,8 +121,8 @@ describe("amqplib channel.get through the native getAsync", () => {
     expect(refused.status).toBe("pending");
     await sim.runFor(5);
     expect(refused.status).toBe("rejected");
-    // amqplib rejects a get with the raw close frame.
-    expect(refused.error).toMatchObject({ fields: { replyCode: 404 } });
+    // amqplib ≥ 1.0.6 rejects a get with an Error carrying the close's code.
+    expect(refused.error).toMatchObject({ code: 404, classId: 60, methodId: 70 });
     expect(errors).toHaveLength(1);
     expect(errors[0]!.message).toMatch(/404/);
   });

@@ -17,10 +17,12 @@
  * Refusals are {@link InvalidArgumentError}s carrying amqplib's own wording, thrown before anything
  * reaches the broker, as amqplib's encoder throws before anything reaches the socket.
  */
+
 import type { ExchangeType } from "../../exchange/exchange.js";
 import type { PublishOptions } from "../../exchange/message.js";
 import { utf8ByteLength } from "../../exchange/routing-key.js";
 import { InvalidArgumentError } from "../../scheduler/errors.js";
+import { checkTableSize } from "./table-size.js";
 import type { Options } from "./types.js";
 
 /** A `Buffer`-like global: present in Node, Bun and Deno's Node mode; absent in browsers. */
@@ -254,8 +256,8 @@ export function encodeTable(table: object, path: string): Record<string, unknown
 
 /**
  * A table built the way amqplib builds argument tables: `named` members over those of `base`
- * (amqplib's `Object.create(base)` plus `setIfDefined`), named ones skipped when `null` or
- * `undefined`, then encoded.
+ * (amqplib's `Object.create(base)` plus `setIfDefined`), named ones skipped when `undefined`,
+ * then encoded; refused past amqplib's 64 KiB table buffer.
  *
  * @example
  * ```ts
@@ -271,9 +273,12 @@ export function layeredTable(
   const layered: Record<string, unknown> = Object.create(
     base !== null && typeof base === "object" ? (base as object) : null,
   );
-  // amqplib's setIfDefined uses `!= undefined`, so a null option is not set either.
-  for (const [key, value] of named) if (value !== undefined && value !== null) layered[key] = value;
-  return encodeTable(layered, path);
+  // amqplib ≥ 1.0's setIfDefined uses `!== undefined`: a null option is sent (as void), which
+  // RabbitMQ refuses with 406 (0.10's `!= undefined` dropped it).
+  for (const [key, value] of named) if (value !== undefined) layered[key] = value;
+  const encoded = encodeTable(layered, path);
+  checkTableSize(encoded); // amqplib 2.3.1: a RangeError past its 64 KiB encoding buffer
+  return encoded;
 }
 
 function optionsObject<T>(options: T | undefined | null, where: string): Partial<T> {
@@ -382,7 +387,9 @@ export function bindingArgs(args: unknown): Record<string, unknown> {
       { field: "arguments" },
     );
   }
-  return encodeTable(args, "arguments");
+  const encoded = encodeTable(args, "arguments");
+  checkTableSize(encoded); // amqplib 2.3.1: a RangeError past its 64 KiB encoding buffer
+  return encoded;
 }
 
 /**

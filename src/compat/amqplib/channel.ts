@@ -1,5 +1,6 @@
 import { AmqpError } from "../../exchange/amqp-error.js";
 import type { AmqpChannel, ReturnedMessage } from "../../exchange/channel.js";
+import type { ConfirmFrame } from "../../exchange/confirms.js";
 import type { CancelNotice } from "../../queue/consumer.js";
 import type { Delivery } from "../../queue/delivery.js";
 import { InvalidArgumentError } from "../../scheduler/errors.js";
@@ -17,7 +18,6 @@ import type { ChannelModel } from "./connection.js";
 import { AmqplibEmitter } from "./emitter.js";
 import {
   type AmqpMethod,
-  CHANNEL_CLOSE_ID,
   channelClosedByServer,
   channelClosedForConfirm,
   channelEnded,
@@ -31,6 +31,13 @@ import {
 import { toConsumeMessage, toGetMessage, toReturnMessage } from "./message.js";
 import * as history from "./recording.js";
 import type { ConsumeMessage, GetMessage, Message, Options, Replies } from "./types.js";
+import {
+  ChannelWriteBuffer,
+  clientLink,
+  DEFAULT_WRITE_HWM,
+  publishChunks,
+  publishFrameBytes,
+} from "./write-buffer.js";
 
 /**
  * A confirm callback: `null` when the broker acked the publish, an `Error` when it nacked it or
@@ -41,25 +48,16 @@ import type { ConsumeMessage, GetMessage, Message, Options, Replies } from "./ty
  * const callback: ConfirmCallback = (err) => console.log(err ? "not stored" : "stored");
  * ```
  */
-export type ConfirmCallback = (err: Error | null, ok?: Replies.Empty) => void;
+// biome-ignore lint/suspicious/noExplicitAny: as amqplib declares it (`err: any`): null on an ack, an Error on a nack.
+export type ConfirmCallback = (err: any, ok: Replies.Empty) => void;
+
+/** @internal A confirm callback as the channel calls it: `(null)` on an ack, `(error)` otherwise. */
+export type PendingConfirm = (err: Error | null) => void;
 
 /** An operation waiting for a reply that only the channel's close will bring. */
 interface Outstanding {
   method: AmqpMethod;
   reject: (error: unknown) => void;
-}
-
-/** The pseudo-queue of RabbitMQ's direct reply-to, which the model does not implement. */
-const DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
-
-function refuseDirectReplyTo(name: string | undefined, where: string): void {
-  if (name === DIRECT_REPLY_TO) {
-    throw new InvalidArgumentError(
-      `${where}: direct reply-to ("${DIRECT_REPLY_TO}") is not modelled by brokerlab; declare an exclusive reply queue (assertQueue("", { exclusive: true })) and use its name.`,
-      "UNSUPPORTED_FEATURE",
-      { feature: "direct-reply-to" },
-    );
-  }
 }
 
 function checkMessage(message: unknown, where: string): { fields?: { deliveryTag?: unknown } } {
@@ -97,8 +95,15 @@ function checkMessage(message: unknown, where: string): { fields?: { deliveryTag
  *   returning a promise is awaited by the simulation before virtual time moves; a rejected one
  *   fails the simulation, as an unhandled rejection fails a Node program.
  *
- * Not modelled (refused with an error): direct reply-to, priority queues. Never happens: `'drain'`
- * (publish always returns true; there is no socket buffer to fill), `'blocked'`.
+ * - **Flow control** as amqplib's socket gives it: `publish` returns false once the channel's write
+ *   buffer holds 2·highWaterMark − 1 chunks (the 2047th publish of a synchronous loop), and
+ *   `'drain'` follows when the simulated network has carried it down to highWaterMark (see
+ *   `write-buffer.ts`; the link's speed is `connection.native.clientBytesPerMs`). The broker
+ *   routes each publish at the call all the same: the buffer models the signal, not a delay.
+ * - **After `close()`** the client ignores every frame but the close-ok, as amqplib does: no
+ *   confirm, return or delivery arrives; pending confirm callbacks fail with "channel closed".
+ *
+ * Not modelled (refused with an error): priority queues. Direct Reply-to works as on RabbitMQ.
  *
  * @example
  * ```ts
@@ -123,9 +128,11 @@ export class Channel extends AmqplibEmitter {
   readonly native: AmqpChannel;
 
   /** @internal Confirm callbacks by publish sequence number from {@link lwm} (amqplib's window). */
-  protected unconfirmed: Array<ConfirmCallback | false | null> = [];
+  protected unconfirmed: Array<PendingConfirm | false | null> = [];
   /** @internal The lowest unconfirmed sequence number. */
   protected lwm = 1;
+  /** @internal True once the channel closed with publishes unconfirmed (amqplib 2.3's flag). */
+  protected closedWithUnconfirmed = false;
 
   private state: "open" | "closing" | "closed" = "open";
   private clientClosing = false;
@@ -140,23 +147,51 @@ export class Channel extends AmqplibEmitter {
   private closeAnswered = false;
   /** `close()` calls waiting for the close to complete. */
   private readonly closeWaiters: Array<() => void> = [];
+  /** @internal An operation's malformed-argument error, for the callback API to throw at the call. */
+  syncError: unknown = undefined;
+
+  /** amqplib's write buffer for this channel (created by the first publish). */
+  private writes: ChannelWriteBuffer | null = null;
+  private readonly highWaterMark: number;
 
   /** @internal Created by {@link ChannelModel.createChannel}. */
-  constructor(model: ChannelModel, native: AmqpChannel) {
+  constructor(model: ChannelModel, native: AmqpChannel, highWaterMark?: number) {
     super();
+    this.highWaterMark =
+      typeof highWaterMark === "number" && highWaterMark > 0 ? highWaterMark : DEFAULT_WRITE_HWM;
     this.model = model;
     this.connection = model.connection;
     this.native = native;
     this.ch = native.number;
     native.on("return", (returned) => this.onReturn(returned));
-    native.on("ack", (seq) => this.onConfirm(seq, false));
-    native.on("nack", (seq) => this.onConfirm(seq, true));
+    if (native.confirmMode) native.on("confirm", (frame) => this.onConfirm(frame));
     native.on("close", (cause) => this.onNativeClose(cause));
   }
 
   /** True once the channel has closed (as the client sees it). */
   get closed(): boolean {
     return this.state === "closed";
+  }
+
+  /**
+   * brokerlab only: the channel's write buffer, as amqplib's would hold it: the chunks (one per
+   * small publish) and bytes written but not yet carried to the broker by the simulated network,
+   * and the most chunks it ever held. `publish` returns false once it holds 2·highWaterMark − 1
+   * chunks (2047 by default); `'drain'` comes when it is back to highWaterMark or fewer.
+   *
+   * @example
+   * ```ts
+   * if (!channel.publish("", "jobs", body)) console.log(channel.outbound.chunks); // 2047
+   * ```
+   */
+  get outbound(): { chunks: number; bytes: number; peakChunks: number; highWaterMark: number } {
+    const writes = this.writes;
+    return {
+      chunks: writes?.chunks ?? 0,
+      bytes: writes?.bytes ?? 0,
+      peakChunks: writes?.peakChunks ?? 0,
+      highWaterMark: this.highWaterMark,
+    };
   }
 
   // ------------------------------------------------------------------------- queues
@@ -375,8 +410,9 @@ export class Channel extends AmqplibEmitter {
   // ------------------------------------------------------------------------- publishing
 
   /**
-   * Publishes `content` (a `Buffer`) to `exchange` with `routingKey`. Returns true (there is no
-   * socket buffer to fill, so `'drain'` never comes). Broker refusals (a missing exchange, a bad
+   * Publishes `content` (a `Buffer`) to `exchange` with `routingKey`. Returns false when the
+   * channel's write buffer is full (amqplib's backpressure: wait for `'drain'` before publishing
+   * more), true otherwise. Broker refusals (a missing exchange, a bad
    * `expiration`) close the channel afterwards instead of throwing; malformed arguments throw.
    *
    * @example
@@ -417,7 +453,6 @@ export class Channel extends AmqplibEmitter {
     const key = shortString(routingKey, "routingKey", "");
     const body = contentBytes(content);
     const args = publishArgs(options);
-    refuseDirectReplyTo(args.options.replyTo, "publish");
     this.assertWritable();
     const sim = this.model.simulation;
     const rec = history.recording(sim);
@@ -429,8 +464,7 @@ export class Channel extends AmqplibEmitter {
       if (typeof given !== "string") args.options = { ...args.options, messageId: id };
     }
     // amqplib keeps one slot per publish; a missing callback is `false` (its "no callback").
-    if (confirm)
-      this.unconfirmed.push(typeof callback === "function" ? (callback as ConfirmCallback) : false);
+    if (confirm) this.unconfirmed.push(typeof callback === "function" ? (callback as PendingConfirm) : false);
     if (!this.native.closed) {
       try {
         this.native.publish(name, key, body, { ...args.options, mandatory: args.mandatory });
@@ -441,7 +475,33 @@ export class Channel extends AmqplibEmitter {
         this.failure ??= "BasicPublish";
       }
     } else if (rec) history.published(sim, this.model.native.name, id, name, key, "fail");
-    return true;
+    return this.buffer(name, key, body.length, args.options as Record<string, unknown>);
+  }
+
+  /**
+   * The publish's frames go into the write buffer; returns what amqplib's `publish` returns: false
+   * once the buffer passes its high-water mark (then `'drain'` follows when it empties).
+   */
+  private buffer(
+    exchange: string,
+    routingKey: string,
+    bodyLength: number,
+    properties: Record<string, unknown>,
+  ): boolean {
+    let writes = this.writes;
+    if (writes === null) {
+      writes = this.writes = new ChannelWriteBuffer(this.highWaterMark, clientLink(this.model.native), () =>
+        this.onDrain(),
+      );
+    }
+    const sizes = publishFrameBytes(exchange, routingKey, bodyLength, properties);
+    return writes.write(publishChunks(sizes, bodyLength), sizes.method + sizes.header + sizes.body);
+  }
+
+  private onDrain(): void {
+    if (this.state !== "open") return;
+    this.emit("drain");
+    this.model.progress();
   }
 
   // ------------------------------------------------------------------------- consuming
@@ -474,7 +534,6 @@ export class Channel extends AmqplibEmitter {
           "INVALID_ARGUMENT",
         );
       }
-      refuseDirectReplyTo(name, "consume");
       const args = consumeArgs(options);
       const consumer = this.native.consume(name, (delivery) => this.dispatch(delivery, onMessage), {
         noAck: args.noAck,
@@ -490,19 +549,19 @@ export class Channel extends AmqplibEmitter {
 
   /**
    * Cancels a consumer: no new deliveries; those already sent still reach the callback and stay
-   * unacked until settled. Resolves to nothing (as amqplib 0.10.9 does).
+   * unacked until settled. Resolves to the server's reply `{ consumerTag }` (amqplib ≥ 2.2.1).
    *
    * @example
    * ```ts
-   * await channel.cancel(consumerTag);
+   * await channel.cancel(consumerTag); // { consumerTag }
    * ```
    */
-  cancel(consumerTag: string): Promise<void> {
+  cancel(consumerTag: string): Promise<Replies.Cancel> {
     return this.rpc("BasicCancel", () => {
       const tag = shortString(consumerTag, "consumerTag");
       this.native.cancel(tag);
       this.consumers.delete(tag);
-      return undefined;
+      return { consumerTag: tag };
     });
   }
 
@@ -736,8 +795,8 @@ export class Channel extends AmqplibEmitter {
 
   // ------------------------------------------------------------------------- internals
 
-  /** Throws what amqplib throws for a send on a channel that cannot send. */
-  private assertWritable(): void {
+  /** @internal Throws what amqplib throws for a send on a channel that cannot send. */
+  assertWritable(): void {
     if (this.state === "closed") throw new IllegalOperationError("Channel closed");
     if (this.model.closing) throw new IllegalOperationError("Connection closing");
     if (this.state === "closing") throw new IllegalOperationError("Channel closing");
@@ -764,7 +823,10 @@ export class Channel extends AmqplibEmitter {
       try {
         resolve(operation());
       } catch (error) {
-        if (!isBrokerError(error)) throw error;
+        if (!isBrokerError(error)) {
+          this.syncError = error; // the callback API throws it from the call (helper A)
+          throw error;
+        }
         this.failure ??= method;
         if (this.settlesNow()) reject(this.answerForClosed(method, error));
         else this.outstanding.push({ method, reject });
@@ -779,16 +841,15 @@ export class Channel extends AmqplibEmitter {
 
   /**
    * What an operation waiting on a closed channel is rejected with: the close itself for the first
-   * one (amqplib's `reply(frame)`: `get` gets the raw frame, others an `Error` worded after it),
+   * one (amqplib's `reply(frame)`, turned into an `Error` worded after it),
    * "Channel ended, no reply will be forthcoming" for later ones and for connection closes.
    */
   private answerForClosed(method: AmqpMethod, cause: unknown): unknown {
     if (!(cause instanceof AmqpError) || cause.connectionLevel || this.closeAnswered) return channelEnded();
     this.closeAnswered = true;
     const fields = closeFields(cause, this.failure);
-    return method === "BasicGet"
-      ? { id: CHANNEL_CLOSE_ID, channel: this.ch, fields }
-      : operationFailed(method, fields);
+    // amqplib ≥ 1.0.6: `get` too rejects with an Error (code, classId, methodId), not the frame.
+    return operationFailed(method, fields);
   }
 
   /**
@@ -841,7 +902,7 @@ export class Channel extends AmqplibEmitter {
     try {
       result = onMessage(toConsumeMessage(delivery));
     } catch (thrown) {
-      this.consumerThrew(thrown);
+      this.consumerThrew(thrown, "delivery");
       return undefined;
     }
     this.model.progress();
@@ -850,8 +911,10 @@ export class Channel extends AmqplibEmitter {
   }
 
   /** amqplib closes the channel with 541 when a consumer callback throws. */
-  private consumerThrew(thrown: unknown): void {
+  private consumerThrew(thrown: unknown, event: string): void {
     if (this.state !== "open") return;
+    // amqplib ≥ 1.0.7 (safeEmit): with a 'handler-error' listener the channel stays open.
+    if (this.reportHandlerError(thrown, event)) return;
     this.crashError = consumerCrashError(thrown);
     this.state = "closing";
     if (!this.native.closed) this.native.close();
@@ -865,7 +928,7 @@ export class Channel extends AmqplibEmitter {
       try {
         callback(null);
       } catch (thrown) {
-        this.consumerThrew(thrown);
+        this.consumerThrew(thrown, "cancel");
       }
     }
     this.emit("cancel", { consumerTag: notice.consumerTag, nowait: false });
@@ -873,29 +936,43 @@ export class Channel extends AmqplibEmitter {
   }
 
   private onReturn(returned: ReturnedMessage): void {
-    if (this.state === "closed") return;
+    // After close() (or a consumer crash) amqplib's closing channel ignores every frame.
+    if (this.state !== "open" || this.crashError !== null) return;
     this.emit("return", toReturnMessage(returned));
     this.model.progress();
   }
 
-  /** A confirm for publish `seq`: amqplib's `handleConfirm` (single, never `multiple` here). */
-  private onConfirm(seq: number, nacked: boolean): void {
-    if (this.state === "closed") return;
-    let callback: ConfirmCallback | false | null | undefined;
-    if (seq === this.lwm) {
-      callback = this.unconfirmed.shift();
-      this.lwm++;
-      while (this.unconfirmed[0] === null) {
-        this.unconfirmed.shift();
-        this.lwm++;
-      }
+  /**
+   * A `basic.ack` / `basic.nack` frame: amqplib's `handleConfirm`. With `multiple` it settles every
+   * slot up to `seq` (already settled ones are `null` and skipped); without, the one slot. After
+   * `close()` was called, amqplib ignores every frame but the close-ok: the confirms are dropped
+   * and the callbacks fail with "channel closed" when the channel closes.
+   */
+  private onConfirm(frame: ConfirmFrame): void {
+    if (this.state !== "open" || this.crashError !== null) return;
+    const seq = frame.seq;
+    const err = frame.ack ? null : messageNacked;
+    if (frame.multiple) {
+      const confirmed = this.unconfirmed.splice(0, seq - this.lwm + 1);
+      this.lwm = seq + 1;
+      for (const callback of confirmed) if (callback) callback(err === null ? null : err());
     } else {
-      callback = this.unconfirmed[seq - this.lwm];
-      this.unconfirmed[seq - this.lwm] = null;
+      let callback: PendingConfirm | false | null | undefined;
+      if (seq === this.lwm) {
+        callback = this.unconfirmed.shift();
+        this.lwm++;
+        while (this.unconfirmed[0] === null) {
+          this.unconfirmed.shift();
+          this.lwm++;
+        }
+      } else {
+        callback = this.unconfirmed[seq - this.lwm];
+        this.unconfirmed[seq - this.lwm] = null;
+      }
+      if (callback) callback(err === null ? null : err());
     }
-    if (callback) callback(nacked ? messageNacked() : null);
-    if (nacked) this.emit("nack", { deliveryTag: seq, multiple: false, requeue: false });
-    else this.emit("ack", { deliveryTag: seq, multiple: false });
+    if (frame.ack) this.emit("ack", { deliveryTag: seq, multiple: frame.multiple });
+    else this.emit("nack", { deliveryTag: seq, multiple: frame.multiple, requeue: false });
     this.model.progress();
   }
 
@@ -932,10 +1009,13 @@ export class Channel extends AmqplibEmitter {
     // amqplib calls the close callback (resolving `close()`) just before it emits 'close'.
     for (const resolve of this.closeWaiters.splice(0)) resolve();
     for (const pending of this.outstanding.splice(0)) pending.reject(channelEnded());
-    // amqplib's own 'close' listener (registered first) fails every unconfirmed publish.
+    // amqplib's own 'close' listener (registered first) fails every unconfirmed publish, and
+    // remembers that some were lost: every later waitForConfirms rejects.
     const unconfirmed = this.unconfirmed;
     this.unconfirmed = [];
+    this.closedWithUnconfirmed = unconfirmed.some((callback) => callback !== null);
     for (const callback of unconfirmed) if (callback) callback(channelClosedForConfirm());
+    this.writes?.release();
     this.model.forget(this);
     this.emit("close");
   }

@@ -8,7 +8,10 @@ import type { Options } from "./types.js";
  * message (it reached its queues, or was unroutable) and with an `Error` when it nacked it (a
  * queue refused it: `x-overflow: reject-publish*`) or the channel closed first.
  * `waitForConfirms()` resolves once every publish so far is acked and rejects if one was nacked.
- * Returns come before their publish's confirm, as RabbitMQ sends them.
+ * Returns come before their publish's confirm, as RabbitMQ sends them, and confirms are coalesced
+ * as RabbitMQ coalesces them: the publishes of one burst are acked by one `'ack'` with
+ * `multiple: true` (see `src/exchange/confirms.ts`). After `close()` no confirm is taken any more:
+ * the callbacks still waiting get `Error("channel closed")`.
  *
  * @example
  * ```ts
@@ -57,8 +60,9 @@ export class ConfirmChannel extends Channel {
 
   /**
    * Resolves once every publish made so far has been confirmed; rejects with the first nack's
-   * error (`message nacked`) or with `channel closed`. As in amqplib 0.10.9 the resolved value is
-   * an array with one `undefined` per publish waited for.
+   * error (`message nacked`) or with `channel closed` — at once if the channel already closed with
+   * publishes unconfirmed (amqplib 2.3). The resolved value is an array with one `undefined` per
+   * publish waited for, as amqplib's `Promise.all`.
    *
    * @example
    * ```ts
@@ -67,6 +71,7 @@ export class ConfirmChannel extends Channel {
    * ```
    */
   waitForConfirms(): Promise<void> {
+    if (this.closedWithUnconfirmed) return Promise.reject(channelClosedForConfirm());
     const awaiting: Promise<void>[] = [];
     const unconfirmed = this.unconfirmed;
     unconfirmed.forEach((callback, index) => {
@@ -81,11 +86,6 @@ export class ConfirmChannel extends Channel {
         }),
       );
     });
-    if (this.closed) {
-      // amqplib: on a closed channel, whatever is still unconfirmed fails now.
-      this.unconfirmed = [];
-      for (const callback of unconfirmed) if (callback) callback(channelClosedForConfirm());
-    }
     return Promise.all(awaiting) as unknown as Promise<void>;
   }
 }

@@ -1,6 +1,7 @@
 import { AmqpError } from "../../exchange/amqp-error.js";
 import type { AmqpBroker } from "../../exchange/broker.js";
 import type { AmqpConnection } from "../../exchange/connection.js";
+import { InvalidArgumentError } from "../../scheduler/errors.js";
 import type { Simulation } from "../../scheduler/simulation.js";
 import { Channel } from "./channel.js";
 import { ConfirmChannel } from "./confirm-channel.js";
@@ -32,15 +33,57 @@ export const SERVER_PROPERTIES: Readonly<ServerProperties> = Object.freeze({
     consumer_priorities: true,
     authentication_failure_close: true,
     per_consumer_qos: true,
-    direct_reply_to: false,
+    direct_reply_to: true,
   }),
 });
+
+const UTF8 = new TextEncoder();
+
+/**
+ * @internal amqplib's `encodeConnectionUpdateSecret` checks, refused before anything is sent.
+ *
+ * @example
+ * ```ts
+ * checkUpdateSecret(Buffer.from("token"), "refresh"); // passes
+ * ```
+ */
+export function checkUpdateSecret(newSecret: unknown, reason: unknown): void {
+  if (newSecret === undefined)
+    throw new InvalidArgumentError("Missing value for mandatory field 'newSecret'", "MISSING_FIELD");
+  if (!(newSecret instanceof Uint8Array)) {
+    throw new InvalidArgumentError("Field 'newSecret' is the wrong type; must be a Buffer", "INVALID_FIELD");
+  }
+  if (reason === undefined)
+    throw new InvalidArgumentError("Missing value for mandatory field 'reason'", "MISSING_FIELD");
+  if (typeof reason !== "string" || UTF8.encode(reason).length >= 256) {
+    throw new InvalidArgumentError(
+      "Field 'reason' is the wrong type; must be a string (up to 255 chars)",
+      "INVALID_FIELD",
+    );
+  }
+}
+
+/**
+ * What amqplib exposes of its underlying connection on `model.connection` and
+ * `channel.connection`.
+ *
+ * @example
+ * ```ts
+ * connection.connection.serverProperties.version; // "3.10.8"
+ * channel.connection.close((error) => console.log("closed", error));
+ * ```
+ */
+export interface UnderlyingConnection {
+  readonly serverProperties: Readonly<ServerProperties>;
+  /** Closes the whole connection; `callback(null)` once closed, `callback(error)` if it already was. */
+  close(callback?: (error: Error | null) => void): void;
+}
 
 /**
  * An amqplib-shaped connection (amqplib's promise-API `ChannelModel`) to a simulated RabbitMQ,
  * as {@link connect} returns it. It opens channels and closes; it emits `'error'` (a server
- * close with a hard error, or a channel error nobody listened to) and `'close'`. `'blocked'` and
- * `'unblocked'` never come: memory and disk alarms are not modelled.
+ * close with a hard error, or a channel error nobody listened to) and `'close'`; `'blocked'`
+ * (reason) and `'unblocked'` when a broker resource alarm blocks it (`broker.raiseAlarm`).
  *
  * Beyond amqplib: `simulation` is the simulation it lives in, `broker` the simulated broker, and
  * `native` brokerlab's own connection object.
@@ -61,8 +104,12 @@ export class ChannelModel extends AmqplibEmitter {
   readonly broker: AmqpBroker;
   /** brokerlab's native connection. */
   readonly native: AmqpConnection;
-  /** amqplib's underlying-connection object; here only its `serverProperties`. */
-  readonly connection: { readonly serverProperties: Readonly<ServerProperties> };
+  /**
+   * amqplib's underlying-connection object (`model.connection`, `channel.connection`): its
+   * `serverProperties` and its callback-style `close(cb)`, which closes the whole connection as
+   * {@link close} does (amqplib's own callback API tests close through it).
+   */
+  readonly connection: UnderlyingConnection;
 
   private state: "open" | "closing" | "closed" = "open";
   private closedText = "Connection closed (by client)";
@@ -75,8 +122,28 @@ export class ChannelModel extends AmqplibEmitter {
     this.simulation = simulation;
     this.broker = broker;
     this.native = native;
-    this.connection = { serverProperties: SERVER_PROPERTIES };
+    this.connection = Object.freeze({
+      serverProperties: SERVER_PROPERTIES,
+      close: (callback?: (error: Error | null) => void) => {
+        if (callback !== undefined && typeof callback !== "function") {
+          throw new TypeError("connection.close: the callback must be a function when given.");
+        }
+        this.close().then(
+          () => callback?.(null),
+          (error: Error) => callback?.(error),
+        );
+      },
+    });
     native.on("close", (error) => this.onNativeClose(error));
+    // connection.blocked / connection.unblocked (a broker resource alarm), as amqplib emits them.
+    native.on("blocked", (reason) => {
+      this.emit("blocked", reason);
+      this.progress();
+    });
+    native.on("unblocked", () => {
+      this.emit("unblocked");
+      this.progress();
+    });
   }
 
   /** True once closed. */
@@ -90,21 +157,32 @@ export class ChannelModel extends AmqplibEmitter {
   }
 
   /**
-   * Opens a channel. `options.highWaterMark` (amqplib's write-buffer size) is accepted and has no
-   * effect: nothing is buffered.
+   * Opens a channel. `options.highWaterMark` is amqplib's write-buffer size in chunks (default
+   * 1024): `publish` returns false at 2·highWaterMark − 1 buffered.
    *
    * @example
    * ```ts
    * const channel = await connection.createChannel();
    * ```
    */
-  createChannel(_options?: { highWaterMark?: number }): Promise<Channel> {
-    return new Promise<Channel>((resolve) => {
-      this.assertOpen();
-      const channel = new Channel(this, this.native.channel());
-      this.channels.add(channel);
-      resolve(channel);
-    });
+  createChannel(options?: { highWaterMark?: number }): Promise<Channel> {
+    return new Promise<Channel>((resolve) => resolve(this.openChannel(false, options)));
+  }
+
+  /**
+   * @internal Opens a channel at once (the callback API returns it from `createChannel`);
+   * throws `IllegalOperationError` on a closed or closing connection.
+   */
+  openChannel(confirm: false, options?: { highWaterMark?: number }): Channel;
+  openChannel(confirm: true, options?: { highWaterMark?: number }): ConfirmChannel;
+  openChannel(confirm: boolean, options?: { highWaterMark?: number }): Channel {
+    this.assertOpen();
+    const highWaterMark = options?.highWaterMark;
+    const channel = confirm
+      ? new ConfirmChannel(this, this.native.channel({ confirm: true }), highWaterMark)
+      : new Channel(this, this.native.channel(), highWaterMark);
+    this.channels.add(channel);
+    return channel;
   }
 
   /**
@@ -116,13 +194,8 @@ export class ChannelModel extends AmqplibEmitter {
    * channel.publish("orders", "eu", body, {}, (err) => console.log(err ? "nacked" : "acked"));
    * ```
    */
-  createConfirmChannel(_options?: { highWaterMark?: number }): Promise<ConfirmChannel> {
-    return new Promise<ConfirmChannel>((resolve) => {
-      this.assertOpen();
-      const channel = new ConfirmChannel(this, this.native.channel({ confirm: true }));
-      this.channels.add(channel);
-      resolve(channel);
-    });
+  createConfirmChannel(options?: { highWaterMark?: number }): Promise<ConfirmChannel> {
+    return new Promise<ConfirmChannel>((resolve) => resolve(this.openChannel(true, options)));
   }
 
   /**
@@ -165,23 +238,40 @@ export class ChannelModel extends AmqplibEmitter {
   }
 
   /**
-   * amqplib's `updateSecret` (OAuth token refresh): accepted; the simulation checks no secrets.
+   * amqplib's `updateSecret` (OAuth token refresh): accepted (the simulation checks no secrets).
+   * As in amqplib ≥ 1.0.7 the connection emits `'update-secret-ok'` when the broker answers, and
+   * then the promise resolves, as a simulation event; in manual mode it resolves at once and the
+   * event follows when the test drives the simulation. `newSecret` must be a `Buffer` and
+   * `reason` a string of at most 255 bytes, as amqplib's encoder demands.
    *
    * @example
    * ```ts
+   * connection.on("update-secret-ok", () => console.log("token refreshed"));
    * await connection.updateSecret(Buffer.from(token), "refresh");
    * ```
    */
-  updateSecret(_newSecret: Uint8Array, _reason: string): Promise<void> {
+  updateSecret(newSecret: Uint8Array, reason: string): Promise<void> {
     return new Promise<void>((resolve) => {
       this.assertOpen();
-      resolve();
+      checkUpdateSecret(newSecret, reason);
+      const answer = (): void => {
+        if (this.state !== "open") return; // the connection went first: no reply comes
+        this.emit("update-secret-ok");
+        resolve();
+      };
+      if (this.settlesNow()) {
+        resolve();
+        this.simulation.defer(() => {
+          if (this.state === "open") this.emit("update-secret-ok");
+        });
+      } else this.simulation.defer(answer);
     });
   }
 
   // ------------------------------------------------------------------------- internals
 
-  private assertOpen(): void {
+  /** @internal Throws what amqplib throws for a call on a closed or closing connection. */
+  assertOpen(): void {
     if (this.state === "closed") throw new IllegalOperationError(this.closedText);
     if (this.state === "closing") throw new IllegalOperationError("Connection closing");
   }

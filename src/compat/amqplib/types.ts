@@ -15,9 +15,7 @@
  * const text = msg.content.toString(); // "hello"
  * ```
  */
-export type MessageContent = typeof globalThis extends { Buffer: { alloc(size: number): infer B } }
-  ? B
-  : Uint8Array;
+export type MessageContent = typeof globalThis extends { Buffer: { prototype: infer B } } ? B : Uint8Array;
 
 /**
  * amqplib's option types, by operation.
@@ -167,6 +165,10 @@ export declare namespace Replies {
     exchange: string;
   }
   interface Consume {
+    consumerTag: string;
+  }
+  /** `cancel`'s reply (amqplib ≥ 2.2.1 resolves to it). */
+  interface Cancel {
     consumerTag: string;
   }
 }

@@ -1,28 +1,30 @@
 import type { LogCluster } from "../../log/cluster.js";
-import {
-  KAFKA_CONFIG_NAMES,
-  resolveTopicConfig,
-  type TopicConfig,
-  type TopicConfigOptions,
-  topicConfigFromEntries,
-  validateTopicName,
-} from "../../log/topic-config.js";
 import { checkOptions } from "../../scheduler/validate.js";
+import {
+  type AclEntry,
+  type AclEntryFilter,
+  createAcls,
+  type DeleteAclResponse,
+  type DescribeAclResponse,
+  deleteAcls,
+  describeAcls,
+} from "./acl.js";
+import { type ConfigEntry, setTopicOverrides } from "./admin-configs.js";
+import { alterConfigsOn, createPartitionsOn, createTopicsOn, describeConfigsOn } from "./admin-topics.js";
 import { AssignerProtocol } from "./assigners.js";
 import { parseLong } from "./codec.js";
 import { type ClientContext, clusterBookkeeping, partitionMetadata } from "./context.js";
 import {
   invalid,
-  KafkaJSAggregateError,
-  KafkaJSCreateTopicError,
   KafkaJSDeleteGroupsError,
   type KafkaJSError,
   KafkaJSNotImplemented,
   KafkaJSProtocolError,
-  type ProtocolErrorType,
   toKafkaJSError,
 } from "./errors.js";
-import { ADMIN_EVENTS, InstrumentationEmitter } from "./events.js";
+import { ADMIN_EVENTS, type AdminEventMap, InstrumentationEmitter, type TypedOn } from "./events.js";
+import { instrumentAdmin } from "./instrumentation.js";
+import { leaderAssignmentOf, memberMetadataOf } from "./leader-assignment.js";
 import type { Logger } from "./logger.js";
 import { checkRetryOptions, createRetry, type RetryOptions } from "./retry.js";
 import type {
@@ -44,7 +46,7 @@ import type {
  * `KafkaJSAggregateError` (all "already exists" reads as `false`), unknown topics on offset
  * look-ups are retried until retries run out, groups with members refuse `setOffsets`.
  *
- * Where brokerlab cannot model an API (ACLs, partition reassignment, broker configs) it refuses
+ * Where brokerlab cannot model an API (partition reassignment, broker configs) it refuses
  * with `KafkaJSNotImplemented` (code NOT_SUPPORTED) instead of answering something made up.
  */
 
@@ -53,49 +55,8 @@ export interface AdminConfig {
   retry?: RetryOptions;
 }
 
-/**
- * `describeConfigs` / `alterConfigs` resource types (kafkajs' `ConfigResourceTypes`).
- *
- * @example
- * ```ts
- * await admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: "orders" }], includeSynonyms: false });
- * ```
- */
-export const ConfigResourceTypes = Object.freeze({
-  UNKNOWN: 0,
-  TOPIC: 2,
-  BROKER: 4,
-  BROKER_LOGGER: 8,
-} as const);
-
-/**
- * Where a config value comes from (kafkajs' `ConfigSource`).
- *
- * @example
- * ```ts
- * entry.configSource === ConfigSource.DEFAULT_CONFIG; // the topic does not override it
- * ```
- */
-export const ConfigSource = Object.freeze({
-  UNKNOWN: 0,
-  TOPIC_CONFIG: 1,
-  DYNAMIC_BROKER_CONFIG: 2,
-  DYNAMIC_DEFAULT_BROKER_CONFIG: 3,
-  STATIC_BROKER_CONFIG: 4,
-  DEFAULT_CONFIG: 5,
-  DYNAMIC_BROKER_LOGGER_CONFIG: 6,
-} as const);
-
-/** A config entry as DescribeConfigs returns it. */
-export interface ConfigEntry {
-  configName: string;
-  configValue: string;
-  isDefault: boolean;
-  configSource: number;
-  isSensitive: boolean;
-  readOnly: boolean;
-  configSynonyms: { configName: string; configValue: string; configSource: number }[];
-}
+export type { ConfigEntry } from "./admin-configs.js";
+export { ConfigResourceTypes, ConfigSource } from "./admin-configs.js";
 
 /**
  * kafkajs' `Admin`.
@@ -167,14 +128,14 @@ export interface Admin {
   listGroups(): Promise<{ groups: GroupOverview[] }>;
   deleteGroups(groupIds: string[]): Promise<DeleteGroupsResult[]>;
   describeGroups(groupIds: string[]): Promise<GroupDescriptions>;
-  describeAcls(options: unknown): Promise<never>;
-  deleteAcls(options: unknown): Promise<never>;
-  createAcls(options: unknown): Promise<never>;
+  describeAcls(filter: AclEntryFilter): Promise<DescribeAclResponse>;
+  deleteAcls(options: { filters: AclEntryFilter[] }): Promise<DeleteAclResponse>;
+  createAcls(options: { acl: AclEntry[] }): Promise<boolean>;
   deleteTopicRecords(options: { topic: string; partitions: PartitionOffset[] }): Promise<void>;
   alterPartitionReassignments(request: unknown): Promise<never>;
   listPartitionReassignments(request: unknown): Promise<never>;
   logger(): Logger;
-  on(eventName: string, listener: (event: never) => unknown): () => void;
+  on: TypedOn<AdminEventMap>;
   readonly events: typeof ADMIN_EVENTS;
 }
 
@@ -202,19 +163,20 @@ export function describeGroupOf(cluster: LogCluster, groupId: string): GroupDesc
     members: d.members.map((m) => {
       const assignment: Record<string, number[]> = {};
       for (const { topic, partition } of m.assignment) (assignment[topic] ??= []).push(partition);
+      // Under a custom kafkajs assigner the coordinator holds the bytes members exchanged.
+      const custom = d.protocol === null ? undefined : leaderAssignmentOf(cluster, groupId, m.memberId);
       return {
         memberId: m.memberId,
         clientId: m.clientId,
         clientHost: CLIENT_HOST,
-        memberMetadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics: m.topics }),
-        memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 0, assignment }),
+        memberMetadata:
+          custom === undefined || d.protocol === null
+            ? AssignerProtocol.MemberMetadata.encode({ version: 0, topics: m.topics })
+            : memberMetadataOf(cluster, groupId, m.memberId, d.protocol),
+        memberAssignment: custom ?? AssignerProtocol.MemberAssignment.encode({ version: 0, assignment }),
       };
     }),
   };
-}
-
-function topicConfigOptions(config: TopicConfig): TopicConfigOptions {
-  return { ...config };
 }
 
 /**
@@ -234,7 +196,7 @@ export function createAdmin(ctx: ClientContext, config: AdminConfig = {}): Admin
   const retry: RetryOptions = { ...ctx.retry, ...checkRetryOptions(config.retry, "admin") };
   const cluster = ctx.cluster;
   const logger = ctx.logger.namespace("Admin");
-  const emitter = new InstrumentationEmitter(ctx.sim, Object.values(ADMIN_EVENTS), "admin", logger);
+  const emitter = new InstrumentationEmitter(ctx.sim, Object.values(ADMIN_EVENTS), "admin", logger, ctx);
   const random = ctx.random("admin");
   let calls = 0;
 
@@ -351,7 +313,7 @@ export function createAdmin(ctx: ClientContext, config: AdminConfig = {}): Admin
     }
   };
 
-  return {
+  return instrumentAdmin(emitter, {
     async connect() {
       emitter.emit(ADMIN_EVENTS.CONNECT, null);
     },
@@ -362,110 +324,7 @@ export function createAdmin(ctx: ClientContext, config: AdminConfig = {}): Admin
       return cluster.listTopics();
     },
 
-    async createTopics(options) {
-      const {
-        topics,
-        validateOnly = false,
-        waitForLeaders = true,
-        timeout,
-      } = options ?? ({} as { topics: ITopicConfig[] });
-      if (!topics || !Array.isArray(topics)) throw invalid(`Invalid topics array ${String(topics)}`);
-      if (topics.some((t) => typeof t?.topic !== "string")) {
-        throw invalid("Invalid topics array, the topic names have to be a valid string");
-      }
-      if (new Set(topics.map((t) => t.topic)).size < topics.length) {
-        throw invalid("Invalid topics array, it cannot have multiple entries for the same topic");
-      }
-      for (const { topic, configEntries } of topics) {
-        if (configEntries === undefined || configEntries === null) continue;
-        if (!Array.isArray(configEntries))
-          throw invalid(`Invalid configEntries for topic "${topic}", must be an array`);
-        configEntries.forEach((entry, index) => {
-          if (typeof entry !== "object" || entry === null) {
-            throw invalid(`Invalid configEntries for topic "${topic}". Entry ${index} must be an object`);
-          }
-          for (const prop of ["name", "value"] as const) {
-            if (typeof entry[prop] !== "string") {
-              throw invalid(
-                `Invalid configEntries for topic "${topic}". Entry ${index} must have a valid "${prop}" property`,
-              );
-            }
-          }
-        });
-      }
-      if (typeof validateOnly !== "boolean" || typeof waitForLeaders !== "boolean") {
-        throw invalid("createTopics: validateOnly and waitForLeaders must be booleans.");
-      }
-      if (timeout !== undefined && (typeof timeout !== "number" || !(timeout >= 0))) {
-        throw invalid("createTopics: timeout must be a number ≥ 0.");
-      }
-      const brokers = await ctx.brokers();
-      const errors: KafkaJSCreateTopicError[] = [];
-      const fail = (type: ProtocolErrorType, topic: string, hint: string) =>
-        errors.push(new KafkaJSCreateTopicError(type, topic, { hint, details: { topic } }));
-      for (const spec of topics) {
-        const { topic, numPartitions = -1, replicationFactor = -1, replicaAssignment, configEntries } = spec;
-        try {
-          validateTopicName(topic, "createTopics");
-        } catch (error) {
-          fail("INVALID_TOPIC_EXCEPTION", topic, (error as Error).message);
-          continue;
-        }
-        if (cluster.hasTopic(topic)) {
-          fail("TOPIC_ALREADY_EXISTS", topic, `Topic '${topic}' already exists.`);
-          continue;
-        }
-        let partitions = numPartitions === -1 ? cluster.options.defaultPartitions : numPartitions;
-        let rf = replicationFactor === -1 ? 1 : replicationFactor;
-        if (replicaAssignment !== undefined && replicaAssignment.length > 0) {
-          if (numPartitions !== -1 || replicationFactor !== -1) {
-            fail(
-              "INVALID_REQUEST",
-              topic,
-              "give either replicaAssignment or numPartitions/replicationFactor",
-            );
-            continue;
-          }
-          partitions = replicaAssignment.length;
-          rf = replicaAssignment[0]?.replicas.length ?? 1;
-        }
-        if (!Number.isInteger(partitions) || partitions < 1) {
-          fail(
-            "INVALID_PARTITIONS",
-            topic,
-            `Number of partitions must be larger than 0, got ${String(numPartitions)}.`,
-          );
-          continue;
-        }
-        if (!Number.isInteger(rf) || rf < 1 || rf > brokers.length) {
-          fail(
-            "INVALID_REPLICATION_FACTOR",
-            topic,
-            `Replication factor: ${String(rf)} larger than available brokers: ${brokers.length} (the simulated cluster has as many brokers as the client's \`brokers\` list).`,
-          );
-          continue;
-        }
-        let configOptions: TopicConfigOptions | undefined;
-        try {
-          configOptions = configEntries?.length ? topicConfigFromEntries(configEntries) : undefined;
-          resolveTopicConfig(configOptions, cluster.options.topicDefaults, `createTopics ${topic}`);
-        } catch (error) {
-          fail("INVALID_CONFIG", topic, (error as Error).message);
-          continue;
-        }
-        if (validateOnly) continue;
-        cluster.createTopic(
-          topic,
-          configOptions === undefined ? { partitions } : { partitions, config: configOptions },
-        );
-        clusterBookkeeping(cluster).replicationFactors.set(topic, rf);
-      }
-      if (errors.length > 0) {
-        if ((errors as { type: string }[]).every((e) => e.type === "TOPIC_ALREADY_EXISTS")) return false;
-        throw new KafkaJSAggregateError("Topic creation errors", errors);
-      }
-      return true;
-    },
+    createTopics: (options) => createTopicsOn(ctx, options),
 
     async deleteTopics(options) {
       const { topics } = options ?? ({} as { topics: string[] });
@@ -478,6 +337,7 @@ export function createAdmin(ctx: ClientContext, config: AdminConfig = {}): Admin
           if (!cluster.hasTopic(topic)) continue;
           cluster.deleteTopic(topic);
           clusterBookkeeping(cluster).replicationFactors.delete(topic);
+          setTopicOverrides(cluster, topic, []);
         }
         if (missing.length > 0) {
           throw new KafkaJSProtocolError("UNKNOWN_TOPIC_OR_PARTITION", {
@@ -487,37 +347,7 @@ export function createAdmin(ctx: ClientContext, config: AdminConfig = {}): Admin
       }, ["UNKNOWN_TOPIC_OR_PARTITION"]);
     },
 
-    async createPartitions(options) {
-      const { topicPartitions, validateOnly = false } =
-        options ?? ({} as { topicPartitions: ITopicPartitionConfig[] });
-      if (!topicPartitions || !Array.isArray(topicPartitions)) {
-        throw invalid(`Invalid topic partitions array ${String(topicPartitions)}`);
-      }
-      if (topicPartitions.length === 0) throw invalid("Empty topic partitions array");
-      if (topicPartitions.some((t) => typeof t?.topic !== "string")) {
-        throw invalid("Invalid topic partitions array, the topic names have to be a valid string");
-      }
-      if (new Set(topicPartitions.map((t) => t.topic)).size < topicPartitions.length) {
-        throw invalid("Invalid topic partitions array, it cannot have multiple entries for the same topic");
-      }
-      let first: Error | null = null;
-      for (const { topic, count } of topicPartitions) {
-        try {
-          const current = topicOrThrow(topic).partitionCount;
-          if (!Number.isInteger(count) || count <= current) {
-            throw new KafkaJSProtocolError("INVALID_PARTITIONS", {
-              hint: `Topic currently has ${current} partitions, which is higher than the requested ${String(count)}.`,
-            });
-          }
-          if (!validateOnly) cluster.addPartitions(topic, count);
-        } catch (error) {
-          first ??= toKafkaJSError(error);
-        }
-      }
-      if (first !== null) throw first;
-      // kafkajs 2.2.4 resolves createPartitions with undefined although its types say boolean.
-      return undefined as unknown as boolean;
-    },
+    createPartitions: (options) => createPartitionsOn(ctx, options),
 
     async fetchTopicMetadata(options = { topics: [] }) {
       const topics = options?.topics ?? [];
@@ -634,74 +464,9 @@ export function createAdmin(ctx: ClientContext, config: AdminConfig = {}): Admin
       });
     },
 
-    async describeConfigs(configs) {
-      const { resources } = configs ?? ({} as { resources: [] });
-      if (!Array.isArray(resources))
-        throw invalid("describeConfigs: resources must be an array of { type, name, configNames? }.");
-      return {
-        resources: resources.map(({ type, name, configNames }) => {
-          if (type !== ConfigResourceTypes.TOPIC) {
-            throw new KafkaJSNotImplemented(
-              `describeConfigs: only topic resources (ConfigResourceTypes.TOPIC) are modelled; broker configs are not (got type ${String(type)}).`,
-            );
-          }
-          const config = topicOrThrow(name).config;
-          const defaults = cluster.options.topicDefaults;
-          const entries: ConfigEntry[] = [];
-          for (const key of Object.keys(KAFKA_CONFIG_NAMES) as (keyof TopicConfig)[]) {
-            const configName = KAFKA_CONFIG_NAMES[key];
-            if (configNames !== undefined && configNames !== null && !configNames.includes(configName))
-              continue;
-            const isDefault = config[key] === defaults[key];
-            entries.push({
-              configName,
-              configValue: String(config[key]),
-              isDefault,
-              configSource: isDefault ? ConfigSource.DEFAULT_CONFIG : ConfigSource.TOPIC_CONFIG,
-              isSensitive: false,
-              readOnly: false,
-              configSynonyms: [],
-            });
-          }
-          return {
-            configEntries: entries,
-            errorCode: 0,
-            errorMessage: null as unknown as string,
-            resourceName: name,
-            resourceType: type,
-          };
-        }),
-        throttleTime: 0,
-      };
-    },
+    describeConfigs: (options) => describeConfigsOn(ctx, options),
 
-    async alterConfigs(configs) {
-      const { resources, validateOnly = false } = configs ?? ({} as { resources: []; validateOnly: boolean });
-      if (!Array.isArray(resources))
-        throw invalid("alterConfigs: resources must be an array of { type, name, configEntries }.");
-      const results = [];
-      for (const { type, name, configEntries } of resources) {
-        if (type !== ConfigResourceTypes.TOPIC) {
-          throw new KafkaJSNotImplemented(
-            `alterConfigs: only topic resources are modelled (got type ${String(type)}).`,
-          );
-        }
-        topicOrThrow(name);
-        try {
-          // AlterConfigs (not the incremental API) replaces the topic's overrides: unnamed keys revert to defaults.
-          const next = {
-            ...topicConfigOptions(cluster.options.topicDefaults),
-            ...topicConfigFromEntries(configEntries ?? []),
-          };
-          resolveTopicConfig(next, cluster.options.topicDefaults, `alterConfigs ${name}`);
-          if (!validateOnly) cluster.alterTopicConfig(name, next);
-        } catch (error) {
-          throw toKafkaJSError(error);
-        }
-        results.push({ errorCode: 0, errorMessage: null, resourceName: name, resourceType: type });
-      }
-      return { resources: results, throttleTime: 0 };
-    },
+    alterConfigs: (options) => alterConfigsOn(ctx, options),
 
     async listGroups() {
       return { groups: cluster.listGroups().map((groupId) => ({ groupId, protocolType: "consumer" })) };
@@ -757,9 +522,9 @@ export function createAdmin(ctx: ClientContext, config: AdminConfig = {}): Admin
       }
     },
 
-    describeAcls: notModelled("describeAcls", "ACLs"),
-    deleteAcls: notModelled("deleteAcls", "ACLs"),
-    createAcls: notModelled("createAcls", "ACLs"),
+    describeAcls: (filter) => describeAcls(ctx, filter),
+    deleteAcls: (options) => deleteAcls(ctx, options),
+    createAcls: (options) => createAcls(ctx, options),
     alterPartitionReassignments: notModelled(
       "alterPartitionReassignments",
       "partition reassignment (one log per partition, no replicas)",
@@ -769,9 +534,10 @@ export function createAdmin(ctx: ClientContext, config: AdminConfig = {}): Admin
       "partition reassignment (one log per partition, no replicas)",
     ),
     logger: () => logger,
-    on: (eventName, listener) => emitter.on(eventName, listener as (event: unknown) => unknown),
+    on: (eventName: string, listener: (event: never) => unknown) =>
+      emitter.on(eventName, listener as (event: unknown) => unknown),
     events: ADMIN_EVENTS,
-  };
+  });
 }
 
 function notModelled(method: string, what: string): (options: unknown) => Promise<never> {

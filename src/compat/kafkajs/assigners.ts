@@ -1,16 +1,17 @@
 import { kafkajsRoundRobinAssignor } from "../../log/assignors/kafkajs-roundrobin.js";
 import type { Assignor } from "../../log/assignors/types.js";
 import { ProtocolReader, ProtocolWriter } from "./codec.js";
-import { KafkaJSNotImplemented } from "./errors.js";
+import { type BrokerInfo, type ClientContext, clusterBookkeeping, partitionMetadata } from "./context.js";
+import { KafkaJSNonRetriableError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import type { PartitionMetadata } from "./types.js";
 
 /**
- * kafkajs' partition assigners and the consumer protocol's wire structures. The group coordinator
- * of the simulated cluster runs the assignment on the leader's behalf (synchronously), so the
- * facade maps kafkajs' `roundRobin` to the native `kafkajsRoundRobinAssignor`, which reproduces
- * kafkajs' algorithm exactly (members sorted by id, the leader's topics in its subscription order,
- * one counter over all partitions, nobody skipped).
+ * kafkajs' partition assigners and the consumer protocol's wire structures. kafkajs' `roundRobin`
+ * maps to the native `kafkajsRoundRobinAssignor`, which the simulated coordinator runs and which
+ * reproduces kafkajs' algorithm exactly (members sorted by id, the leader's topics in its
+ * subscription order, one counter over all partitions, nobody skipped). Custom assigners run where
+ * kafkajs runs them: on the group leader's client (see leader-assignment.ts).
  */
 
 /** `MemberMetadata` of the consumer protocol. */
@@ -166,20 +167,121 @@ export const roundRobin: PartitionAssigner = ({ cluster }) => ({
 export const PartitionAssigners = Object.freeze({ roundRobin });
 
 /**
- * The native assignors the simulated coordinator runs for a consumer's `partitionAssigners`. Only
- * kafkajs' built-in round robin is available: custom kafkajs assigners are asynchronous and the
- * coordinator assigns synchronously, so they are refused with NOT_SUPPORTED rather than ignored.
+ * kafkajs' `cluster` argument of an assigner factory, over the simulated cluster: partition
+ * metadata as a Metadata response gives it (the broker list is the one kafkajs resolved at its
+ * last metadata refresh, which the leader makes before assigning, as kafkajs does).
  *
  * @example
  * ```ts
- * nativeAssignors([PartitionAssigners.roundRobin]); // [kafkajsRoundRobinAssignor]
+ * const cluster = assignerCluster(ctx); await cluster.refreshMetadata();
+ * cluster.findTopicPartitionMetadata("orders").length; // 3
  * ```
  */
-export function nativeAssignors(list: readonly unknown[]): Assignor[] {
-  return list.map((assigner, i) => {
-    if (assigner === roundRobin) return kafkajsRoundRobinAssignor;
-    throw new KafkaJSNotImplemented(
-      `consumer: partitionAssigners[${i}] is a custom assigner; the simulated coordinator runs assignments synchronously and supports only PartitionAssigners.roundRobin (kafkajs' default). Use the native brokerlab consumer with a custom Assignor for other strategies.`,
-    );
+export function assignerCluster(ctx: ClientContext): AssignerCluster & {
+  refreshMetadata(): Promise<void>;
+  refreshMetadataIfNecessary(): Promise<void>;
+} {
+  let brokers: BrokerInfo[] | null = null;
+  const refreshMetadata = async () => {
+    brokers = await ctx.brokers();
+  };
+  return {
+    refreshMetadata,
+    refreshMetadataIfNecessary: refreshMetadata,
+    findTopicPartitionMetadata(topic: string): PartitionMetadata[] {
+      if (brokers === null) {
+        throw new KafkaJSNonRetriableError("Topic metadata not loaded", {
+          brokerlabCode: "ILLEGAL_STATE",
+          details: { topic },
+        });
+      }
+      const cluster = ctx.cluster;
+      if (!cluster.hasTopic(topic)) return [];
+      const rf = clusterBookkeeping(cluster).replicationFactors.get(topic) ?? 1;
+      return partitionMetadata(cluster.topic(topic), brokers, rf);
+    },
+  };
+}
+
+/**
+ * A consumer's assigners: what the coordinator runs, and the kafkajs assigners the leader runs.
+ *
+ * @example
+ * ```ts
+ * const { assignors, leaderSide } = consumerAssigners([myAssigner], { cluster, groupId: "g", logger });
+ * ```
+ */
+export interface ConsumerAssigners {
+  /** Native assignors in preference order (the coordinator selects the group's protocol among them). */
+  readonly assignors: Assignor[];
+  /** Custom kafkajs assigners by protocol name, run by the leader's client (absent for roundRobin). */
+  readonly leaderSide: ReadonlyMap<string, Assigner>;
+}
+
+/**
+ * A stand-in the coordinator "runs" for a custom kafkajs assigner: it gives nobody anything, as a
+ * Kafka broker computes nothing itself — the leader's client runs the kafkajs assigner and sends
+ * the assignment with its SyncGroup (see leader-assignment.ts).
+ */
+function leaderSideAssignor(name: string): Assignor {
+  return {
+    name,
+    rebalanceProtocol: "eager",
+    assign: ({ members }) => new Map(members.map((m) => [m.memberId, []])),
+  };
+}
+
+/**
+ * Instantiates a consumer's `partitionAssigners` as kafkajs does (`createAssigner({ cluster,
+ * groupId, logger })`). kafkajs' built-in round robin runs natively in the coordinator (the same
+ * algorithm); any other assigner runs on the group leader's client, asynchronously, as in kafkajs.
+ * An assigner factory that does not return `{ name, version, protocol, assign }` is refused with
+ * INVALID_ARGUMENT, as are two assigners with the same name.
+ *
+ * @example
+ * ```ts
+ * consumerAssigners([PartitionAssigners.roundRobin], { cluster, groupId: "g", logger }).assignors; // [kafkajsRoundRobinAssignor]
+ * ```
+ */
+export function consumerAssigners(
+  list: readonly unknown[],
+  config: { cluster: AssignerCluster; groupId: string; logger: Logger },
+): ConsumerAssigners {
+  const assignors: Assignor[] = [];
+  const leaderSide = new Map<string, Assigner>();
+  list.forEach((factory, i) => {
+    if (factory === roundRobin) {
+      assignors.push(kafkajsRoundRobinAssignor);
+      return;
+    }
+    if (typeof factory !== "function") {
+      throw new KafkaJSNonRetriableError(
+        `consumer: partitionAssigners[${i}] must be an assigner factory ({ cluster, groupId, logger }) => assigner.`,
+        { brokerlabCode: "INVALID_ARGUMENT" },
+      );
+    }
+    const assigner = (factory as PartitionAssigner)(config) as Partial<Assigner> | null | undefined;
+    if (
+      assigner === null ||
+      typeof assigner !== "object" ||
+      typeof assigner.name !== "string" ||
+      assigner.name.length === 0 ||
+      typeof assigner.protocol !== "function" ||
+      typeof assigner.assign !== "function"
+    ) {
+      throw new KafkaJSNonRetriableError(
+        `consumer: partitionAssigners[${i}] returned no assigner; a kafkajs assigner is { name, version, protocol({ topics }), assign({ members, topics }) }.`,
+        { brokerlabCode: "INVALID_ARGUMENT" },
+      );
+    }
+    if (assignors.some((a) => a.name === assigner.name)) {
+      throw new KafkaJSNonRetriableError(
+        `consumer: two partitionAssigners are named ${JSON.stringify(assigner.name)}; protocol names must be unique.`,
+        { brokerlabCode: "INVALID_ARGUMENT" },
+      );
+    }
+    leaderSide.set(assigner.name, assigner as Assigner);
+    assignors.push(leaderSideAssignor(assigner.name));
   });
+  return { assignors, leaderSide };
 }

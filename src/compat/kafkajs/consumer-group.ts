@@ -4,11 +4,15 @@ import type { PartitionLog } from "../../log/partition-log.js";
 import { type ConsumerRecord, tpKey } from "../../log/record.js";
 import { backgroundAt } from "../../log/timers.js";
 import type { Simulation } from "../../scheduler/simulation.js";
+import { authorizeOrThrow } from "./acl.js";
+import { AclOperationTypes, AclResourceTypes } from "./acl-types.js";
+import type { Assigner } from "./assigners.js";
 import { FetchedBatch, toKafkaMessage } from "./batch.js";
 import type { ClientContext } from "./context.js";
 import {
   isRebalancing,
   KafkaJSError,
+  KafkaJSNonRetriableError,
   KafkaJSOffsetOutOfRange,
   KafkaJSProtocolError,
   KafkaJSRequestTimeoutError,
@@ -16,6 +20,8 @@ import {
   toKafkaJSError,
 } from "./errors.js";
 import { CONSUMER_EVENTS, type InstrumentationEmitter } from "./events.js";
+import { fetchResponseSize } from "./instrumentation.js";
+import { awaitLeaderAssignment, protocolMetadataOf, runLeaderAssignment } from "./leader-assignment.js";
 import type { Logger } from "./logger.js";
 import { GroupMembershipClient } from "./membership.js";
 import { type CommitSettings, OffsetManager } from "./offset-manager.js";
@@ -56,6 +62,10 @@ export interface ConsumerGroupSettings extends CommitSettings {
   readCommitted: boolean;
   metadataMaxAge: number;
   assignors: Assignor[];
+  /** Custom kafkajs assigners by protocol name: run by this client when it leads the group. */
+  leaderSide: ReadonlyMap<string, Assigner>;
+  /** The `cluster` those assigners were created with (refreshed before the leader assigns). */
+  assignerCluster: { refreshMetadata(): Promise<void> };
   retry: RetryOptions;
 }
 
@@ -67,6 +77,7 @@ interface FetchRequest {
   log: PartitionLog;
 }
 
+const READ = AclOperationTypes.READ;
 const STALE_METADATA = ["LEADER_NOT_AVAILABLE", "NOT_LEADER_FOR_PARTITION", "UNKNOWN_TOPIC_OR_PARTITION"];
 /**
  * The node every fetch goes to: the simulated cluster is one log per partition (metadata may list
@@ -164,8 +175,18 @@ export class ConsumerGroup {
     const startJoin = this.sim.now;
     return this.retrier(async (bail) => {
       try {
-        await this.membership.joinGroup(this.settings.topics);
-        await this.sync();
+        // JoinGroup needs READ on the group (Kafka answers GROUP_AUTHORIZATION_FAILED otherwise).
+        authorizeOrThrow(
+          this.ctx,
+          READ,
+          AclResourceTypes.GROUP,
+          [this.groupId],
+          "GROUP_AUTHORIZATION_FAILED",
+        );
+        this.membership.protocolMetadata = protocolMetadataOf(this.settings.leaderSide, this.settings.topics);
+        await this.emitter.request("JoinGroup", () => this.membership.joinGroup(this.settings.topics));
+        const custom = await this.assignAsLeader();
+        await this.sync(custom);
         const memberAssignment: Record<string, number[]> = {};
         for (const { topic, partitions } of this.assigned()) memberAssignment[topic] = partitions;
         const payload = {
@@ -199,13 +220,58 @@ export class ConsumerGroup {
     });
   }
 
-  private async sync(): Promise<void> {
-    const assignment = await this.membership.syncGroup();
+  /**
+   * kafkajs' leader step of SyncGroup: when the group's protocol is one of this member's custom
+   * assigners and this member leads, runs it (after a metadata refresh, as kafkajs does) and sends
+   * the result. Returns the custom assigner in use for this generation, if any.
+   */
+  private async assignAsLeader(): Promise<Assigner | undefined> {
+    const protocol = this.membership.groupProtocol;
+    const custom = this.settings.leaderSide.get(protocol);
+    if (!this.membership.isLeader()) return custom;
+    if (custom === undefined && !this.settings.assignors.some((a) => a.name === protocol)) {
+      throw new KafkaJSNonRetriableError(
+        `Unsupported partition assigner "${protocol}", the assigner wasn't found in the assigners list`,
+      );
+    }
+    if (custom !== undefined) {
+      this.logger.debug("Chosen as group leader", {
+        groupId: this.groupId,
+        generationId: this.membership.generationId,
+        memberId: this.membership.memberId,
+      });
+      await this.settings.assignerCluster.refreshMetadata();
+      await runLeaderAssignment(
+        this.sim,
+        this.ctx.cluster,
+        this.groupId,
+        this.membership.generationId,
+        custom,
+        this.settings.topics,
+        () => !this.closed,
+      );
+    }
+    return custom;
+  }
+
+  private async sync(custom: Assigner | undefined): Promise<void> {
+    const assignment = await this.emitter.request("SyncGroup", () => this.membership.syncGroup());
     const byTopic = new Map<string, number[]>();
-    for (const { topic, partition } of assignment) {
-      const list = byTopic.get(topic);
-      if (list === undefined) byTopic.set(topic, [partition]);
-      else list.push(partition);
+    if (custom === undefined) {
+      for (const { topic, partition } of assignment) {
+        const list = byTopic.get(topic);
+        if (list === undefined) byTopic.set(topic, [partition]);
+        else list.push(partition);
+      }
+    } else {
+      const share = await awaitLeaderAssignment(
+        this.sim,
+        this.ctx.cluster,
+        this.groupId,
+        this.membership.generationId,
+        this.membership.memberId ?? "",
+      );
+      for (const [topic, partitions] of Object.entries(share)) byTopic.set(topic, partitions);
     }
     const subscribed = this.settings.topics;
     const assignedTopics = [...byTopic.keys()];
@@ -358,10 +424,12 @@ export class ConsumerGroup {
     const { memberId } = this.membership;
     if (memberId === null || this.sim.now < this.lastRequest + interval) return Promise.resolve();
     const payload = { groupId: this.groupId, memberId, groupGenerationId: this.membership.generationId };
-    const run = this.membership.heartbeat().then(() => {
-      this.emitter.emit(CONSUMER_EVENTS.HEARTBEAT, payload);
-      this.lastRequest = this.sim.now;
-    });
+    const run = this.emitter
+      .request("Heartbeat", () => this.membership.heartbeat())
+      .then(() => {
+        this.emitter.emit(CONSUMER_EVENTS.HEARTBEAT, payload);
+        this.lastRequest = this.sim.now;
+      });
     this.heartbeatInFlight = run.finally(() => {
       this.heartbeatInFlight = null;
     });
@@ -405,7 +473,11 @@ export class ConsumerGroup {
         await this.waitFor([], this.sim.now + this.settings.maxWaitTimeInMs);
         return [];
       }
-      const batches = await this.brokerFetch(requests);
+      const topics = [...new Set(requests.map((r) => r.topic))];
+      authorizeOrThrow(this.ctx, READ, AclResourceTypes.TOPIC, topics, "TOPIC_AUTHORIZATION_FAILED");
+      const batches = await this.emitter.request("Fetch", () => this.brokerFetch(requests), {
+        size: fetchResponseSize,
+      });
       return batches.filter(
         (b) => !this.hasSeekOffset(b.topic, b.partition) && !this.isPaused(b.topic, b.partition),
       );

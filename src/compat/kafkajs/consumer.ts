@@ -2,17 +2,18 @@ import { BrokerlabError } from "../../scheduler/errors.js";
 import type { TimerHandle } from "../../scheduler/simulation.js";
 import { checkOptions } from "../../scheduler/validate.js";
 import { describeGroupOf } from "./admin.js";
-import { nativeAssignors, type PartitionAssigner, roundRobin } from "./assigners.js";
+import { assignerCluster, consumerAssigners, type PartitionAssigner, roundRobin } from "./assigners.js";
 import { parseLong } from "./codec.js";
 import { ConsumerGroup } from "./consumer-group.js";
 import { type ClientContext, ensureTopic } from "./context.js";
 import { invalid, type KafkaJSError, toKafkaJSError } from "./errors.js";
-import { CONSUMER_EVENTS, InstrumentationEmitter } from "./events.js";
+import { CONSUMER_EVENTS, type ConsumerEventMap, InstrumentationEmitter, type TypedOn } from "./events.js";
 import type { Logger } from "./logger.js";
 import { checkRetryOptions, createRetry, RETRY_DEFAULTS, type RetryOptions } from "./retry.js";
 import { Runner } from "./runner.js";
 import type {
   ConsumerRunConfig,
+  ConsumerSubscribeTopic,
   ConsumerSubscribeTopics,
   GroupDescription,
   TopicOffsets,
@@ -41,9 +42,9 @@ import type {
 export interface ConsumerConfig {
   groupId: string;
   /**
-   * Default `[PartitionAssigners.roundRobin]`, the only assigner the simulated coordinator can run.
-   * Typed loosely so configs typed with kafkajs' own `PartitionAssigner` pass; others are refused
-   * at `consumer()` with NOT_SUPPORTED.
+   * Default `[PartitionAssigners.roundRobin]` (run by the simulated coordinator). Custom kafkajs
+   * assigners run on the group leader's client, as in kafkajs. Typed loosely so configs typed with
+   * kafkajs' own `PartitionAssigner` pass.
    */
   partitionAssigners?: readonly (PartitionAssigner | ((config: never) => unknown))[];
   metadataMaxAge?: number;
@@ -75,7 +76,7 @@ export interface ConsumerConfig {
 export interface Consumer {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
-  subscribe(subscription: ConsumerSubscribeTopics): Promise<void>;
+  subscribe(subscription: ConsumerSubscribeTopics | ConsumerSubscribeTopic): Promise<void>;
   stop(): Promise<void>;
   run(config?: ConsumerRunConfig): Promise<void>;
   commitOffsets(topicPartitions: TopicPartitionOffsetAndMetadata[]): Promise<void>;
@@ -84,7 +85,7 @@ export interface Consumer {
   pause(topics: { topic: string; partitions?: number[] }[]): void;
   paused(): TopicPartitions[];
   resume(topics: { topic: string; partitions?: number[] }[]): void;
-  on(eventName: string, listener: (event: never) => unknown): () => void;
+  on: TypedOn<ConsumerEventMap>;
   logger(): Logger;
   readonly events: typeof CONSUMER_EVENTS;
   /**
@@ -218,11 +219,23 @@ export function createConsumer(ctx: ClientContext, config: ConsumerConfig): Cons
       "consumer: partitionAssigners must be a non-empty array (default [PartitionAssigners.roundRobin]).",
     );
   }
-  const assignors = nativeAssignors(partitionAssigners);
+  // kafkajs creates its assigners once per consumer, with the consumer's cluster, group and logger.
+  const assignersCluster = assignerCluster(ctx);
+  const { assignors, leaderSide } = consumerAssigners(partitionAssigners, {
+    cluster: assignersCluster,
+    groupId,
+    logger: ctx.logger.namespace("Consumer"),
+  });
   const allowAutoTopicCreation = config.allowAutoTopicCreation ?? true;
   const readCommitted = !(config.readUncommitted ?? false);
   const logger = ctx.logger.namespace("Consumer");
-  const emitter = new InstrumentationEmitter(ctx.sim, Object.values(CONSUMER_EVENTS), "consumer", logger);
+  const emitter = new InstrumentationEmitter(
+    ctx.sim,
+    Object.values(CONSUMER_EVENTS),
+    "consumer",
+    logger,
+    ctx,
+  );
   const random = ctx.random(`consumer:${groupId}`);
   const topics = new Map<string, { fromBeginning: boolean }>();
   let runner: Runner | null = null;
@@ -320,6 +333,8 @@ export function createConsumer(ctx: ClientContext, config: ConsumerConfig): Cons
           readCommitted,
           metadataMaxAge,
           assignors,
+          leaderSide,
+          assignerCluster: assignersCluster,
           retry,
           autoCommit,
           autoCommitInterval,
@@ -397,7 +412,7 @@ export function createConsumer(ctx: ClientContext, config: ConsumerConfig): Cons
     await start(onCrash);
   };
 
-  const subscribe = async (subscription: ConsumerSubscribeTopics): Promise<void> => {
+  const subscribe = async (subscription: ConsumerSubscribeTopics | ConsumerSubscribeTopic): Promise<void> => {
     if (consumerGroup !== null)
       throw invalid("Cannot subscribe to topic while consumer is running", "ILLEGAL_STATE");
     if (subscription === null || typeof subscription !== "object")
@@ -525,7 +540,8 @@ export function createConsumer(ctx: ClientContext, config: ConsumerConfig): Cons
       if (consumerGroup === null) throw invalid(NOT_RUNNING, "ILLEGAL_STATE");
       consumerGroup.resume(checked);
     },
-    on: (eventName, listener) => emitter.on(eventName, listener as (event: unknown) => unknown),
+    on: (eventName: string, listener: (event: never) => unknown) =>
+      emitter.on(eventName, listener as (event: unknown) => unknown),
     logger: () => logger,
     events: CONSUMER_EVENTS,
   } as Omit<Consumer, "drop"> as Consumer;

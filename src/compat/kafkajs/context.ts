@@ -40,6 +40,16 @@ export interface ClientContext {
   readonly requestTimeout: number;
   /** Brokers as listed in `brokers`, numbered from 0 (resolved lazily when `brokers` is a function). */
   brokers(): Promise<BrokerInfo[]>;
+  /**
+   * `host:port` of broker `nodeId` (instrumentation events name brokers so); before a `brokers`
+   * function has resolved, `"unresolved:9092"`.
+   */
+  brokerAddress(nodeId: number): string;
+  /**
+   * The principal the broker authenticates this client as (ACLs): `User:<sasl.username>`, or
+   * Kafka's `User:ANONYMOUS` without SASL. Absent reads as anonymous.
+   */
+  readonly principal?: string;
   /** A seeded random stream unique to one client of this context. */
   random(kind: string): RandomSource;
 }
@@ -71,8 +81,20 @@ export function clusterBookkeeping(cluster: LogCluster): ClusterBookkeeping {
 }
 
 /**
+ * Replica lists given explicitly (createTopics' `replicaAssignment`, createPartitions'
+ * `assignments`), per topic object (a re-created topic starts without any) and partition.
+ *
+ * @example
+ * ```ts
+ * explicitReplicas.get(cluster.topic("orders"))?.get(3); // [2, 0]
+ * ```
+ */
+export const explicitReplicas = new WeakMap<Topic, Map<number, number[]>>();
+
+/**
  * Partition metadata of a topic as a Metadata response gives it: leaders spread over the brokers
- * (partition i led by broker i mod n), `replicationFactor` replicas, all in sync.
+ * (partition i led by broker i mod n), `replicationFactor` replicas, all in sync — or the replica
+ * list given explicitly (its first broker leads).
  *
  * @example
  * ```ts
@@ -88,7 +110,11 @@ export function partitionMetadata(
   const out: PartitionMetadata[] = [];
   for (let p = 0; p < topic.partitionCount; p++) {
     const replicas: number[] = [];
-    for (let r = 0; r < Math.min(replicationFactor, n); r++) replicas.push(brokers[(p + r) % n]?.nodeId ?? 0);
+    const explicit = explicitReplicas.get(topic)?.get(p);
+    if (explicit !== undefined) replicas.push(...explicit);
+    else
+      for (let r = 0; r < Math.min(replicationFactor, n); r++)
+        replicas.push(brokers[(p + r) % n]?.nodeId ?? 0);
     out.push({
       partitionErrorCode: 0,
       partitionId: p,

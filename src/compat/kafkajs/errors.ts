@@ -1,5 +1,6 @@
 import { KAFKA_ERRORS, LogError } from "../../log/errors.js";
 import { BrokerlabError } from "../../scheduler/errors.js";
+import type { PartitionMetadata } from "./types.js";
 
 /**
  * kafkajs 2.x's error classes, with the same names, fields and retriable flags, so application code
@@ -13,13 +14,17 @@ import { BrokerlabError } from "../../scheduler/errors.js";
  * caused a facade error, when there is one, is its `cause`.
  */
 
-/** Options of the facade's error constructors. */
+/** Options of the facade's error constructors (kafkajs' `KafkaJSErrorMetadata` and brokerlab's extras). */
 export interface KafkaJSErrorOptions {
   retriable?: boolean;
   cause?: unknown;
   /** brokerlab's stable code; defaults to the cause's code, else the class's. */
   brokerlabCode?: string;
   details?: Record<string, unknown>;
+  /** kafkajs' metadata fields, accepted and ignored as kafkajs ignores them. */
+  topic?: string;
+  partitionId?: number;
+  metadata?: unknown;
 }
 
 function codeOf(error: unknown): string | undefined {
@@ -30,6 +35,7 @@ function codeOf(error: unknown): string | undefined {
 
 function messageOf(e: unknown): string {
   if (e instanceof Error) return e.message;
+  if (e === undefined) return "";
   return String(e);
 }
 
@@ -46,7 +52,8 @@ export class KafkaJSError extends Error {
   override name = "KafkaJSError";
   readonly retriable: boolean;
   readonly helpUrl?: string;
-  override readonly cause?: unknown;
+  /** What caused it (kafkajs types it as an `Error`; a non-Error cause is kept as given). */
+  override readonly cause?: Error;
   /** brokerlab's stable code (see the module comment). */
   readonly brokerlabCode: string;
   /** brokerlab's stable code, except on protocol errors where it is Kafka's numeric code. */
@@ -54,11 +61,13 @@ export class KafkaJSError extends Error {
   /** Facts about the failure, for programs. */
   readonly details: Readonly<Record<string, unknown>>;
 
-  constructor(e: Error | string, options: KafkaJSErrorOptions = {}) {
+  constructor(e?: Error | string, options: KafkaJSErrorOptions = {}) {
     super(messageOf(e));
     const cause = options.cause ?? (e instanceof Error ? e : undefined);
     this.retriable = options.retriable ?? true;
-    if (cause !== undefined) this.cause = cause;
+    const helpUrl = (e as { helpUrl?: unknown } | undefined)?.helpUrl;
+    if (typeof helpUrl === "string") this.helpUrl = helpUrl;
+    if (cause !== undefined) this.cause = cause as Error;
     this.brokerlabCode = options.brokerlabCode ?? codeOf(cause) ?? this.defaultCode();
     this.code = this.brokerlabCode;
     this.details = options.details ?? (cause instanceof BrokerlabError ? cause.details : {});
@@ -81,7 +90,7 @@ export class KafkaJSError extends Error {
 export class KafkaJSNonRetriableError extends KafkaJSError {
   override name = "KafkaJSNonRetriableError";
 
-  constructor(e: Error | string, options: Omit<KafkaJSErrorOptions, "retriable"> = {}) {
+  constructor(e?: Error | string, options: Omit<KafkaJSErrorOptions, "retriable"> = {}) {
     super(e, { ...options, retriable: false });
   }
 
@@ -177,6 +186,19 @@ export const PROTOCOL_ERRORS = {
     message:
       "This exception is raised by the broker if it could not locate the producer metadata associated with the producerId in question. This could happen if, for instance, the producer's records were deleted because their retention time had elapsed. Once the last records of the producerId are removed, the producer's metadata is removed from the broker, and future appends by the producer will return this exception",
   },
+  TOPIC_AUTHORIZATION_FAILED: {
+    code: 29,
+    retriable: false,
+    message: "Not authorized to access topics: [Topic authorization failed]",
+  },
+  GROUP_AUTHORIZATION_FAILED: {
+    code: 30,
+    retriable: false,
+    message: "Not authorized to access group: Group authorization failed",
+  },
+  CLUSTER_AUTHORIZATION_FAILED: { code: 31, retriable: false, message: "Cluster authorization failed" },
+  INVALID_REPLICA_ASSIGNMENT: { code: 39, retriable: false, message: "Replica assignment is invalid" },
+  SECURITY_DISABLED: { code: 54, retriable: false, message: "Security features are disabled" },
   NON_EMPTY_GROUP: { code: 68, retriable: false, message: "The group is not empty" },
   GROUP_ID_NOT_FOUND: { code: 69, retriable: false, message: "The group id was not found" },
   FENCED_INSTANCE_ID: {
@@ -251,18 +273,47 @@ export class KafkaJSProtocolError extends KafkaJSError {
   readonly type: string;
   declare readonly code: number;
 
-  constructor(type: ProtocolErrorType, options: KafkaJSErrorOptions & { hint?: string } = {}) {
-    const entry = PROTOCOL_ERRORS[type];
-    const text = options.hint === undefined ? entry.message : `${entry.message} [brokerlab: ${options.hint}]`;
+  /**
+   * `e` is a protocol error type (`"UNKNOWN_MEMBER_ID"`: kafkajs' message, code and retriable
+   * flag), or, as in kafkajs, an error-like `{ type, code, retriable, message }` or a message
+   * (then `type` and `code` are whatever `e` carries: undefined for a plain string, as in kafkajs).
+   */
+  constructor(e: ProtocolErrorType | ProtocolErrorLike | Error | string, options: ProtocolErrorOptions = {}) {
+    const entry =
+      typeof e === "string" && Object.hasOwn(PROTOCOL_ERRORS, e)
+        ? PROTOCOL_ERRORS[e as ProtocolErrorType]
+        : null;
+    const like = entry === null && typeof e === "object" && e !== null ? (e as ProtocolErrorLike) : {};
+    const type = entry !== null ? (e as ProtocolErrorType) : like.type;
+    const base =
+      entry !== null ? entry.message : typeof e === "object" && e !== null ? (like.message ?? "") : e;
+    const text = options.hint === undefined ? base : `${base} [brokerlab: ${options.hint}]`;
     super(text, {
       ...options,
-      retriable: options.retriable ?? entry.retriable,
-      brokerlabCode: options.brokerlabCode ?? CODE_OF_TYPE[type] ?? type,
+      cause: options.cause ?? (e instanceof Error ? e : undefined),
+      retriable:
+        options.retriable ??
+        entry?.retriable ??
+        (typeof like.retriable === "boolean" ? like.retriable : true),
+      brokerlabCode:
+        options.brokerlabCode ??
+        (type === undefined ? "KAFKAJS_PROTOCOL_ERROR" : (CODE_OF_TYPE[type] ?? type)),
     });
-    this.type = type;
-    (this as { code: number }).code = entry.code;
+    this.type = type as string;
+    (this as { code: number }).code = (entry?.code ?? like.code) as number;
   }
 }
+
+/** What kafkajs' protocol layer hands a protocol error (`createErrorFromCode`'s result). */
+export interface ProtocolErrorLike {
+  type?: string;
+  code?: number;
+  retriable?: boolean;
+  message?: string;
+}
+
+/** Options of {@link KafkaJSProtocolError} and its subclasses: brokerlab's `hint` follows kafkajs' message. */
+export type ProtocolErrorOptions = KafkaJSErrorOptions & { hint?: string };
 
 /**
  * A fetch or seek outside the log: which partition.
@@ -278,11 +329,11 @@ export class KafkaJSOffsetOutOfRange extends KafkaJSProtocolError {
   readonly partition: number;
 
   constructor(
-    type: "OFFSET_OUT_OF_RANGE",
+    e: ProtocolErrorType | ProtocolErrorLike | Error | string,
     where: { topic: string; partition: number },
-    options: KafkaJSErrorOptions & { hint?: string } = {},
+    options: ProtocolErrorOptions = {},
   ) {
-    super(type, options);
+    super(e, options);
     this.topic = where.topic;
     this.partition = where.partition;
   }
@@ -301,11 +352,11 @@ export class KafkaJSNumberOfRetriesExceeded extends KafkaJSNonRetriableError {
   readonly retryCount: number;
   readonly retryTime: number;
 
-  constructor(e: Error, options: { retryCount: number; retryTime: number }) {
+  constructor(e: Error | string, options: { retryCount: number; retryTime: number }) {
     super(e, { cause: e });
     this.retryCount = options.retryCount;
     this.retryTime = options.retryTime;
-    this.stack = `${this.name}\n  Caused by: ${e.stack ?? e.message}`;
+    this.stack = `${this.name}\n  Caused by: ${typeof e === "string" ? undefined : (e.stack ?? e.message)}`;
   }
 }
 
@@ -326,15 +377,39 @@ export class KafkaJSRequestTimeoutError extends KafkaJSError {
   readonly pendingDuration: number;
 
   constructor(
-    e: string,
-    options: { broker: string; createdAt?: number; sentAt?: number; cause?: unknown; correlationId?: number },
+    e: Error | string,
+    options: {
+      broker?: string;
+      clientId?: string;
+      createdAt?: number;
+      sentAt?: number;
+      pendingDuration?: number;
+      cause?: unknown;
+      correlationId?: number;
+    } = {},
   ) {
     super(e, { cause: options.cause, brokerlabCode: "REQUEST_TIMED_OUT" });
-    this.broker = options.broker;
+    this.broker = options.broker as string;
     this.correlationId = options.correlationId ?? 0;
     this.createdAt = options.createdAt ?? 0;
     this.sentAt = options.sentAt ?? 0;
-    this.pendingDuration = 0;
+    this.pendingDuration = options.pendingDuration ?? 0;
+  }
+}
+
+/**
+ * Cluster metadata is not available yet (kafkajs' `KafkaJSMetadataNotLoaded`, retriable).
+ *
+ * @example
+ * ```ts
+ * new KafkaJSMetadataNotLoaded("Metadata not loaded");
+ * ```
+ */
+export class KafkaJSMetadataNotLoaded extends KafkaJSError {
+  override name = "KafkaJSMetadataNotLoaded";
+
+  protected override defaultCode(): string {
+    return "METADATA_NOT_LOADED";
   }
 }
 
@@ -346,13 +421,13 @@ export class KafkaJSRequestTimeoutError extends KafkaJSError {
  * new KafkaJSTopicMetadataNotLoaded("Topic metadata not loaded", { topic: "t" });
  * ```
  */
-export class KafkaJSTopicMetadataNotLoaded extends KafkaJSError {
+export class KafkaJSTopicMetadataNotLoaded extends KafkaJSMetadataNotLoaded {
   override name = "KafkaJSTopicMetadataNotLoaded";
   readonly topic: string;
 
-  constructor(e: string, options: { topic: string }) {
+  constructor(e?: Error | string, options: { topic?: string } = {}) {
     super(e, { brokerlabCode: "UNKNOWN_TOPIC_OR_PARTITION" });
-    this.topic = options.topic;
+    this.topic = options.topic as string;
   }
 }
 
@@ -370,9 +445,9 @@ export class KafkaJSAggregateError extends Error {
   readonly brokerlabCode: string;
   readonly code: string;
 
-  constructor(message: string, errors: Error[]) {
-    super(message);
-    this.errors = errors;
+  constructor(message: Error | string, errors: (Error | string)[]) {
+    super(messageOf(message));
+    this.errors = errors as Error[];
     this.brokerlabCode = codeOf(errors[0]) ?? "KAFKAJS_AGGREGATE";
     this.code = this.brokerlabCode;
   }
@@ -390,8 +465,12 @@ export class KafkaJSCreateTopicError extends KafkaJSProtocolError {
   override name = "KafkaJSCreateTopicError";
   readonly topic: string;
 
-  constructor(type: ProtocolErrorType, topic: string, options: KafkaJSErrorOptions & { hint?: string } = {}) {
-    super(type, options);
+  constructor(
+    e: ProtocolErrorType | ProtocolErrorLike | Error | string,
+    topic: string,
+    options: ProtocolErrorOptions = {},
+  ) {
+    super(e, options);
     this.topic = topic;
   }
 }
@@ -406,10 +485,10 @@ export class KafkaJSCreateTopicError extends KafkaJSProtocolError {
  */
 export class KafkaJSDeleteGroupsError extends KafkaJSError {
   override name = "KafkaJSDeleteGroupsError";
-  readonly groups: { groupId: string; errorCode: number; error: KafkaJSProtocolError }[];
+  readonly groups: { groupId: string; errorCode: number; error: KafkaJSError }[];
 
-  constructor(e: string, groups: { groupId: string; errorCode: number; error: KafkaJSProtocolError }[] = []) {
-    super(e, { brokerlabCode: groups[0]?.error.brokerlabCode ?? "KAFKAJS_ERROR" });
+  constructor(e: Error | string, groups: { groupId: string; errorCode: number; error: KafkaJSError }[] = []) {
+    super(e, { brokerlabCode: groups[0]?.error?.brokerlabCode ?? "KAFKAJS_ERROR" });
     this.groups = groups;
   }
 }
@@ -425,7 +504,7 @@ export class KafkaJSDeleteGroupsError extends KafkaJSError {
 export class KafkaJSNotImplemented extends KafkaJSNonRetriableError {
   override name = "KafkaJSNotImplemented";
 
-  constructor(e: string, options: Omit<KafkaJSErrorOptions, "retriable"> = {}) {
+  constructor(e?: Error | string, options: Omit<KafkaJSErrorOptions, "retriable"> = {}) {
     super(e, { brokerlabCode: "NOT_SUPPORTED", ...options });
   }
 }
@@ -516,11 +595,15 @@ export function isKafkaJSError(error: unknown): error is KafkaJSError {
 export class KafkaJSStaleTopicMetadataAssignment extends KafkaJSError {
   override name = "KafkaJSStaleTopicMetadataAssignment";
   readonly topic: string;
-  readonly unknownPartitions: number[];
+  /** The new partitions' ids (kafkajs' runtime value; its types say partition metadata, also accepted). */
+  readonly unknownPartitions: number[] | PartitionMetadata[];
 
-  constructor(e: string, options: { topic: string; unknownPartitions: number[] }) {
+  constructor(
+    e?: Error | string,
+    options: { topic?: string; unknownPartitions?: number[] | PartitionMetadata[] } = {},
+  ) {
     super(e, { brokerlabCode: "STALE_ASSIGNMENT" });
-    this.topic = options.topic;
-    this.unknownPartitions = options.unknownPartitions;
+    this.topic = options.topic as string;
+    this.unknownPartitions = options.unknownPartitions as number[];
   }
 }

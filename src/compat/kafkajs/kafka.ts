@@ -1,6 +1,7 @@
 import { LogCluster, type LogClusterOptions } from "../../log/cluster.js";
 import { Simulation } from "../../scheduler/simulation.js";
 import { checkOptions } from "../../scheduler/validate.js";
+import { defaultSimulation } from "../default-simulation.js";
 import { type Admin, type AdminConfig, createAdmin } from "./admin.js";
 import { type Consumer, type ConsumerConfig, createConsumer } from "./consumer.js";
 import { type BrokerInfo, type ClientContext, clusterBookkeeping } from "./context.js";
@@ -19,11 +20,14 @@ import { checkRetryOptions, type RetryOptions } from "./retry.js";
 
 /**
  * kafkajs' `Kafka` client, backed by a simulated cluster instead of a network. Code written for
- * kafkajs runs unchanged by swapping the import: `new Kafka({ clientId, brokers })` creates its own
- * auto-driven simulation (virtual time jumps ahead whenever the program is idle) and a cluster
- * configured as a fresh Kafka broker looks to kafkajs users — topics auto-created with
- * `num.partitions` 1, a 3 s initial rebalance delay, any committed offset accepted. Pass
- * `simulation` (for instance a manual one that a test drives) and/or `cluster` to control them.
+ * kafkajs runs unchanged by swapping the import: every `new Kafka({ clientId, brokers })` that names
+ * no `simulation` joins the process's default simulation (auto-driven: virtual time jumps ahead
+ * whenever the program is idle; shared with brokerlab/amqplib, see `defaultSimulation`) and its one
+ * shared cluster, so a producer module and a consumer module that each create their own `Kafka`
+ * reach the same brokers, as they would in production. The cluster is configured as a fresh Kafka
+ * broker looks to kafkajs users — topics auto-created with `num.partitions` 1, a 3 s initial
+ * rebalance delay, any committed offset accepted. Pass `simulation` (for instance a manual one that
+ * a test drives) and/or `cluster` to control them.
  */
 
 /** Connection-level options kafkajs accepts that a simulation has no use for; accepted, validated, ignored. */
@@ -62,8 +66,9 @@ export interface KafkaConfig {
   logLevel?: LogLevel;
   logCreator?: LogCreator;
   /**
-   * The simulation to live in. Default: a new one with `drive: "auto"` (seed 1, the default start
-   * 2025-01-01T00:00:00Z).
+   * The simulation to live in. Default: the process's shared default simulation
+   * (`defaultSimulation()`, `drive: "auto"`, seed 1, start 2025-01-01T00:00:00Z), the same one
+   * brokerlab/amqplib's `connect()` uses. `resetDefaultSimulation()` starts a fresh one.
    */
   simulation?: Simulation;
   /**
@@ -216,7 +221,7 @@ export class Kafka {
       }
       cluster = config.cluster;
     } else {
-      const sim = given ?? new Simulation({ drive: "auto" });
+      const sim = given ?? defaultSimulation();
       const shared = config.cluster === undefined ? sharedClusters.get(sim) : undefined;
       if (shared !== undefined) cluster = shared;
       else {
@@ -245,10 +250,15 @@ export class Kafka {
       logger: this.rootLogger,
       retry,
       requestTimeout,
+      principal: saslPrincipal(config.sasl),
       async brokers() {
         if (brokerList === null)
           brokerList = checkBrokerList(await (brokerSource as () => string[] | Promise<string[]>)());
         return brokerList;
+      },
+      brokerAddress(nodeId) {
+        const broker = brokerList === null ? undefined : (brokerList[nodeId] ?? brokerList[0]);
+        return broker === undefined ? "unresolved:9092" : `${broker.host}:${broker.port}`;
       },
       random(kind) {
         return sim.random.fork(`kafkajs:${clientId}:${kind}:${bookkeeping.clients++}`);
@@ -303,4 +313,10 @@ export class Kafka {
   logger(): Logger {
     return this.rootLogger;
   }
+}
+
+/** The ACL principal of a client: `User:<sasl.username>`, else Kafka's `User:ANONYMOUS`. */
+function saslPrincipal(sasl: unknown): string {
+  const username = (sasl as { username?: unknown } | null | undefined)?.username;
+  return typeof username === "string" && username.length > 0 ? `User:${username}` : "User:ANONYMOUS";
 }

@@ -17,6 +17,8 @@ export const logLevel = Object.freeze({ NOTHING: 0, ERROR: 1, WARN: 2, INFO: 4, 
 
 /** One of {@link logLevel}'s values. */
 export type LogLevel = (typeof logLevel)[keyof typeof logLevel];
+/** kafkajs' `logLevel` is an enum, so code uses its name as a type too (`(level: logLevel) => …`). */
+export type logLevel = LogLevel;
 
 /** What a log creator's function receives (kafkajs' `LogEntry`). */
 export interface LogEntry {

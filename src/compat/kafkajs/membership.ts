@@ -5,6 +5,7 @@ import type { JoinResponse, MemberLink } from "../../log/group-coordinator.js";
 import type { RequestKind } from "../../log/network.js";
 import type { Simulation } from "../../scheduler/simulation.js";
 import { KafkaJSProtocolError, KafkaJSRequestTimeoutError, toKafkaJSError } from "./errors.js";
+import { publishMetadata } from "./leader-assignment.js";
 import type { PartitionOffset, TopicOffsets } from "./types.js";
 
 /**
@@ -61,6 +62,11 @@ export class GroupMembershipClient implements MemberLink {
   generationId = -1;
   leaderId = "";
   groupProtocol = "";
+  /**
+   * Protocol name → metadata bytes this member's JoinGroup carries for custom kafkajs assigners
+   * (`assigner.protocol({ topics })`); the leader's client reads them (leader-assignment.ts).
+   */
+  protocolMetadata: ReadonlyMap<string, Buffer> | null = null;
   private pendingJoin: Deferred<void> | null = null;
   private sync: {
     generation: number;
@@ -137,6 +143,8 @@ export class GroupMembershipClient implements MemberLink {
     this.generationId = response.generation;
     this.leaderId = response.leaderId ?? "";
     this.groupProtocol = response.protocol ?? "";
+    if (this.protocolMetadata !== null)
+      publishMetadata(this.cluster, this.settings.groupId, response.memberId, this.protocolMetadata);
     const generation = response.generation;
     this.sync = { generation, assignment: null, error: null, waiter: null };
     // The SyncGroup request reaches the coordinator one latency later. The simulated coordinator

@@ -138,7 +138,7 @@ export class OffsetManager {
     // commit reaches the coordinator, or right after it did; a dead process's code goes no further.
     const details = { groupId: this.membership.groupId, offsets: topics };
     if (this.sim.crashPoint("before-commit", details)) return neverSettles();
-    await this.membership.commit(topics);
+    await this.emitter.request("OffsetCommit", () => this.membership.commit(topics));
     if (this.sim.crashPoint("after-commit", details)) return neverSettles();
     if (this.emitter.wants(CONSUMER_EVENTS.COMMIT_OFFSETS)) {
       this.emitter.emit(CONSUMER_EVENTS.COMMIT_OFFSETS, {
@@ -165,7 +165,9 @@ export class OffsetManager {
       this.resolveOffset(topic, partition, offset - 1);
       return;
     }
-    await this.membership.commit([{ topic, partitions: [{ partition, offset: String(offset) }] }]);
+    await this.emitter.request("OffsetCommit", () =>
+      this.membership.commit([{ topic, partitions: [{ partition, offset: String(offset) }] }]),
+    );
     this.clearOffsets(topic, partition);
   }
 

@@ -2,6 +2,8 @@ import type { Producer as NativeProducer } from "../../log/producer.js";
 import type { RecordMetadata as NativeRecordMetadata, RecordHeaders } from "../../log/record.js";
 import { releaseOwnership } from "../../scheduler/process.js";
 import { checkOptions } from "../../scheduler/validate.js";
+import { authorizeOrThrow } from "./acl.js";
+import { AclOperationTypes, AclResourceTypes } from "./acl-types.js";
 import { parseLong, wireBytes } from "./codec.js";
 import { type ClientContext, clusterBookkeeping, ensureTopic, partitionMetadata } from "./context.js";
 import {
@@ -12,7 +14,14 @@ import {
   KafkaJSProtocolError,
   toKafkaJSError,
 } from "./errors.js";
-import { type InstrumentationEmitter as Emitter, InstrumentationEmitter, PRODUCER_EVENTS } from "./events.js";
+import {
+  type InstrumentationEmitter as Emitter,
+  InstrumentationEmitter,
+  PRODUCER_EVENTS,
+  type ProducerEventMap,
+  type TypedOn,
+} from "./events.js";
+import { produceResponseSize } from "./instrumentation.js";
 import type { Logger } from "./logger.js";
 import {
   DefaultPartitioner,
@@ -86,7 +95,7 @@ export interface Producer {
   disconnect(): Promise<void>;
   isIdempotent(): boolean;
   readonly events: typeof PRODUCER_EVENTS;
-  on(eventName: string, listener: (event: never) => unknown): () => void;
+  on: TypedOn<ProducerEventMap>;
   send(record: ProducerRecord): Promise<RecordMetadata[]>;
   sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]>;
   transaction(): Promise<Transaction>;
@@ -246,6 +255,7 @@ export function createProducer(ctx: ClientContext, config: ProducerConfig = {}):
     Object.values(PRODUCER_EVENTS),
     "producer",
     logger,
+    ctx,
   );
   const retrier: Retrier = createRetry(ctx.sim, random.fork("retry"), retry);
   let status: "disconnected" | "connected" | "disconnecting" = "disconnected";
@@ -399,6 +409,13 @@ export function createProducer(ctx: ClientContext, config: ProducerConfig = {}):
       prepared: prepare(topic, messages, now),
     }));
     const plans = converted.map(({ topic, prepared }) => {
+      authorizeOrThrow(
+        ctx,
+        AclOperationTypes.WRITE,
+        AclResourceTypes.TOPIC,
+        [topic],
+        "TOPIC_AUTHORIZATION_FAILED",
+      );
       const t = ensureTopic(ctx.cluster, topic, allowAutoTopicCreation);
       const rf = clusterBookkeeping(ctx.cluster).replicationFactors.get(topic) ?? 1;
       const seen = partitionCountSeen(topic, t.partitionCount);
@@ -510,7 +527,10 @@ export function createProducer(ctx: ClientContext, config: ProducerConfig = {}):
     }
     return retrier(async (bail, retryCount, retryTime) => {
       try {
-        return await produce(path, acks, merged);
+        return await emitter.request("Produce", () => produce(path, acks, merged), {
+          size: produceResponseSize,
+          maxInFlight: path.idempotent ? 1 : config.maxInFlightRequests,
+        });
       } catch (error) {
         const e = toKafkaJSError(error);
         const delivery = error instanceof Error && !(error instanceof KafkaJSError);
@@ -567,7 +587,8 @@ export function createProducer(ctx: ClientContext, config: ProducerConfig = {}):
     },
     isIdempotent: () => idempotent,
     events: PRODUCER_EVENTS,
-    on: (eventName, listener) => emitter.on(eventName, listener as (event: unknown) => unknown),
+    on: (eventName: string, listener: (event: never) => unknown) =>
+      emitter.on(eventName, listener as (event: unknown) => unknown),
     send: (record) => send(plainPath, record),
     sendBatch: (batch) => sendBatch(plainPath, batch),
     async transaction() {

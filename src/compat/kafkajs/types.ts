@@ -160,6 +160,24 @@ export interface EachBatchPayload {
   isStale(): boolean;
 }
 
+/** kafkajs' alias of {@link EachMessagePayload} (kept for @types/kafkajs users). */
+export type ConsumerEachMessagePayload = EachMessagePayload;
+/** kafkajs' alias of {@link EachBatchPayload}. */
+export type ConsumerEachBatchPayload = EachBatchPayload;
+/** What `uncommittedOffsets()` returns (kafkajs' name for {@link Offsets}). */
+export type OffsetsByTopicPartition = Offsets;
+/** A seek target (kafkajs' `SeekEntry`). */
+export type SeekEntry = PartitionOffset;
+/** A member's assignment as GROUP_JOIN reports it: topic → partitions. */
+export interface IMemberAssignment {
+  [key: string]: number[];
+}
+
+/** `consumer.run`'s `eachBatch`. */
+export type EachBatchHandler = (payload: EachBatchPayload) => Promise<void>;
+/** `consumer.run`'s `eachMessage`. */
+export type EachMessageHandler = (payload: EachMessagePayload) => Promise<void>;
+
 /** `consumer.run` options. */
 export interface ConsumerRunConfig {
   autoCommit?: boolean;
@@ -167,14 +185,21 @@ export interface ConsumerRunConfig {
   autoCommitThreshold?: number | null;
   eachBatchAutoResolve?: boolean;
   partitionsConsumedConcurrently?: number;
-  eachBatch?: (payload: EachBatchPayload) => Promise<void>;
-  eachMessage?: (payload: EachMessagePayload) => Promise<void>;
+  eachBatch?: EachBatchHandler;
+  eachMessage?: EachMessageHandler;
 }
 
-/** `consumer.subscribe` argument (the `topic` form is deprecated in kafkajs but still accepted). */
-export type ConsumerSubscribeTopics =
-  | { topics: (string | RegExp)[]; fromBeginning?: boolean }
-  | { topic: string | RegExp; fromBeginning?: boolean };
+/** `consumer.subscribe` argument: topics by name or pattern. */
+export interface ConsumerSubscribeTopics {
+  topics: (string | RegExp)[];
+  fromBeginning?: boolean;
+}
+
+/** `consumer.subscribe`'s older one-topic form (deprecated in kafkajs, still accepted). */
+export interface ConsumerSubscribeTopic {
+  topic: string | RegExp;
+  fromBeginning?: boolean;
+}
 
 /** A group member as DescribeGroups reports it. */
 export interface MemberDescription {

@@ -5,8 +5,11 @@
  * that passes them on unchanged, and `encodeTable` + `decodeFields` do the same for field tables.
  */
 import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 
 const require = createRequire(import.meta.url);
+/** amqplib ≥ 1.2 exports only "." and "./callback_api": its lib/ files are loaded by path. */
+const lib = (file: string): string => join(dirname(require.resolve("amqplib")), "lib", file);
 
 interface Defs {
   encodeProperties(id: number, channel: number, size: number, fields: unknown): Buffer;
@@ -22,16 +25,16 @@ interface Codec {
 }
 type ArgsModule = Record<string, (...args: unknown[]) => Record<string, unknown>>;
 
-const defs = require("amqplib/lib/defs.js") as Defs;
-const frame = require("amqplib/lib/frame.js") as Frame;
-const codec = require("amqplib/lib/codec.js") as Codec;
+const defs = require(lib("defs.js")) as Defs;
+const frame = require(lib("frame.js")) as Frame;
+const codec = require(lib("codec.js")) as Codec;
 
 /** amqplib's `Args` (api_args.js): what each operation sends. */
-export const Args = require("amqplib/lib/api_args.js") as ArgsModule;
+export const Args = require(lib("api_args.js")) as ArgsModule;
 
 /** amqplib's `IllegalOperationError` class. */
 export const AmqplibIllegalOperationError = (
-  require("amqplib/lib/error.js") as {
+  require(lib("error.js")) as {
     IllegalOperationError: new (message: string) => Error;
   }
 ).IllegalOperationError;

@@ -4,7 +4,7 @@
  * refused rather than ignored.
  */
 import { describe, expect, it } from "vitest";
-import { type Channel, connect } from "../../../src/compat/amqplib/index.js";
+import { accessControlFor, type Channel, connect } from "../../../src/compat/amqplib/index.js";
 import { AmqpBroker } from "../../../src/exchange/broker.js";
 import { BrokerlabError } from "../../../src/scheduler/errors.js";
 import { Simulation } from "../../../src/scheduler/simulation.js";
@@ -99,12 +99,6 @@ describe("publish refuses malformed input synchronously and changes nothing", ()
       "INVALID_ARGUMENT",
       /options must be an object/,
     ],
-    [
-      "direct reply-to",
-      (ch) => ch.sendToQueue("q", Buffer.from("x"), { replyTo: "amq.rabbitmq.reply-to" }),
-      "UNSUPPORTED_FEATURE",
-      /direct reply-to/,
-    ],
     ["a message without fields to ack", (ch) => ch.ack({} as never), "INVALID_MESSAGE", /expected a message/],
     [
       "a non-numeric delivery tag",
@@ -148,11 +142,6 @@ describe("operations that await a reply reject malformed input and keep the chan
       "stream queues",
       (ch) => ch.assertQueue("s", { arguments: { "x-queue-type": "stream" } }),
       "UNSUPPORTED_ARGUMENT",
-    ],
-    [
-      "consuming direct reply-to",
-      (ch) => ch.consume("amq.rabbitmq.reply-to", () => undefined, { noAck: true }),
-      "UNSUPPORTED_FEATURE",
     ],
     ["a queue name that is not a string", (ch) => ch.assertQueue(5 as never), "INVALID_FIELD"],
     ["an exchange without a name", (ch) => ch.assertExchange(undefined as never, "direct"), "MISSING_FIELD"],
@@ -210,6 +199,8 @@ describe("connect refuses what it cannot use", () => {
 
   it("accepts amqplib's socket options (a simulation has no socket)", async () => {
     const sim = new Simulation({ start: 0 });
+    accessControlFor(sim).addUser("user", "pw");
+    accessControlFor(sim).setPermissions("user", "/", { configure: ".*", write: ".*", read: ".*" });
     const connection = await connect("amqps://user:pw@host:5671/?heartbeat=10&frameMax=8192", {
       simulation: sim,
       noDelay: true,

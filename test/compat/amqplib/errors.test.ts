@@ -54,21 +54,16 @@ describe("server closes a channel (auto mode: amqplib's order)", () => {
     simulation.close();
   });
 
-  it("get on a missing queue rejects with the close frame itself, as amqplib's get does", async () => {
+  it("get on a missing queue rejects with an Error carrying the close's code and ids (amqplib ≥ 1.0.6)", async () => {
     const { connection, simulation } = await autoConnection();
     const channel = await connection.createChannel();
     channel.on("error", () => undefined);
-    const frame = await channel.get("missing").catch((error: unknown) => error);
-    expect(frame).toStrictEqual({
-      id: (20 << 16) + 40,
-      channel: channel.ch,
-      fields: {
-        replyCode: 404,
-        replyText: "NOT_FOUND - no queue 'missing' in vhost '/'",
-        classId: 60,
-        methodId: 70,
-      },
-    });
+    const error = (await channel.get("missing").catch((e: unknown) => e)) as ServerCloseError;
+    expect(error).toBeInstanceOf(Error);
+    expect(error.message).toBe(
+      `Operation failed: BasicGet; 404 (NOT-FOUND) with message "NOT_FOUND - no queue 'missing' in vhost '/'"`,
+    );
+    expect([error.code, error.classId, error.methodId]).toEqual([404, 60, 70]);
     simulation.close();
   });
 

@@ -3,7 +3,12 @@
  * deliveries, returns, confirms and closes wait until the test drives virtual time.
  */
 import { describe, expect, it } from "vitest";
-import { brokerFor, type ConsumeMessage, connect } from "../../../src/compat/amqplib/index.js";
+import {
+  accessControlFor,
+  brokerFor,
+  type ConsumeMessage,
+  connect,
+} from "../../../src/compat/amqplib/index.js";
 import { AmqpBroker } from "../../../src/exchange/broker.js";
 import { Simulation } from "../../../src/scheduler/simulation.js";
 
@@ -108,6 +113,11 @@ describe("manual drive mode", () => {
 
   it("each virtual host is its own broker; the URL's user is the connection's user", async () => {
     const sim = new Simulation({ start: 0, seed: 9 });
+    const access = accessControlFor(sim);
+    for (const vhost of ["team-a", "team-b"]) access.addVhost(vhost);
+    access.addUser("alice", "pw");
+    access.setPermissions("alice", "team-a", { configure: ".*", write: ".*", read: ".*" });
+    access.setPermissions("guest", "team-b", { configure: ".*", write: ".*", read: ".*" });
     const a = await connect("amqp://alice:pw@localhost/team-a", { simulation: sim });
     const b = await connect({ hostname: "localhost", vhost: "team-b" }, { simulation: sim });
     const root = await connect("amqp://localhost/%2f", { simulation: sim });

@@ -16,6 +16,11 @@ export type AmqpConnection = Pick<ChannelModel, "createChannel" | "createConfirm
 export interface ScenarioContext {
   /** Opens a new connection (amqplib's `connect(url)` on the real side). */
   connect(): Promise<AmqpConnection>;
+  /**
+   * Opens a connection as another user, maybe to another virtual host (rejects as amqplib does
+   * when the broker refuses the login or the vhost). The users are those of `users.ts`.
+   */
+  connectAs?(login: Login): Promise<AmqpConnection>;
   /** Waits `ms` milliseconds (wall clock on the real side, virtual time on the simulated one). */
   sleep(ms: number): Promise<void>;
   /**
@@ -23,6 +28,13 @@ export interface ScenarioContext {
    * itself. {@link runScenario} strips the prefix from the observation, so results never show it.
    */
   name(base: string): string;
+}
+
+/** A user name, password and virtual host (default `/`) to connect with. */
+export interface Login {
+  username: string;
+  password: string;
+  vhost?: string;
 }
 
 /** A JSON value (object members that are `undefined` are dropped when serialised). */

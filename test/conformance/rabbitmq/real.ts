@@ -4,7 +4,16 @@
  */
 import { randomBytes } from "node:crypto";
 import amqplib from "amqplib";
-import type { ScenarioContext } from "./harness.js";
+import type { Login, ScenarioContext } from "./harness.js";
+
+/** `url` with `login`'s credentials and virtual host. */
+function loginUrl(url: string, login: Login): string {
+  const parsed = new URL(url);
+  parsed.username = encodeURIComponent(login.username);
+  parsed.password = encodeURIComponent(login.password);
+  parsed.pathname = `/${encodeURIComponent(login.vhost ?? "/")}`;
+  return parsed.toString();
+}
 
 /** The broker URL: `BROKERLAB_AMQP_URL`, else `amqp://127.0.0.1:${RABBITMQ_PORT ?? 5673}`. */
 export function realBrokerUrl(): string {
@@ -21,6 +30,7 @@ export function realContext(url = realBrokerUrl()): ScenarioContext {
     // noDelay: without it, Nagle's algorithm holds a `get` sent right after an `ack` (no reply)
     // for ~40 ms, which turns drain loops from milliseconds into seconds.
     connect: () => amqplib.connect(url, { noDelay: true }),
+    connectAs: (login) => amqplib.connect(loginUrl(url, login), { noDelay: true }),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     name: (base) => `${prefix}${base}`,
   };

@@ -3,8 +3,10 @@ import { autocommitNoRedelivery } from "./autocommit-no-redelivery.js";
 import { commitOffsets } from "./commit-offsets.js";
 import { consumeFromBeginning } from "./consume-from-beginning.js";
 import { consumeLatest } from "./consume-latest.js";
+import { customAssigner } from "./custom-assigner.js";
 import { groupSplit } from "./group-split.js";
 import { keyedPartitioning } from "./keyed-partitioning.js";
+import { pauseResume } from "./pause-resume.js";
 import { redeliveryWithoutCommit } from "./redelivery-without-commit.js";
 import { seek } from "./seek.js";
 import { sendOffsets } from "./send-offsets.js";
@@ -20,4 +22,6 @@ export const scenarios: readonly Scenario[] = [
   redeliveryWithoutCommit,
   autocommitNoRedelivery,
   groupSplit,
+  customAssigner,
+  pauseResume,
 ];

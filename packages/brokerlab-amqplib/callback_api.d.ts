@@ -1,0 +1,2 @@
+export * from "brokerlab/amqplib/callback_api";
+export { default } from "brokerlab/amqplib/callback_api";

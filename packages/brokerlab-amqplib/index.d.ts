@@ -1,0 +1,2 @@
+export * from "brokerlab/amqplib";
+export { default } from "brokerlab/amqplib";

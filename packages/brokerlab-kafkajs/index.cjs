@@ -1,0 +1,2 @@
+// kafkajs (`require("kafkajs")`) as brokerlab's facade.
+module.exports = require("brokerlab/kafkajs");

@@ -1,0 +1,2 @@
+// kafkajs (`import { Kafka } from "kafkajs"`) as brokerlab's facade.
+export * from "brokerlab/kafkajs";

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Installs brokerlab as a user does and loads it the ways real code does (CI runs this after
+# `npm test`; about 30 s with a warm npm cache). `npm pack`s brokerlab (its prepack builds dist/:
+# ESM, CommonJS, declarations) and the two alias packages in packages/, installs them into two
+# scratch projects under $TMPDIR, and runs test/packaging/fixtures there:
+#   alias/   amqplib and kafkajs installed as brokerlab-amqplib / brokerlab-kafkajs (what
+#            `npm install -D amqplib@npm:brokerlab-amqplib kafkajs@npm:brokerlab-kafkajs` gives)
+#   mapper/  only brokerlab installed; jest's moduleNameMapper and vitest's resolve.alias map the
+#            names, as docs/install.md shows
+# In each: every entry loads through import and through require on Node without require(esm)
+# (entries.mjs), one module graph across the CommonJS entries (identity.cjs), unmodified amqplib
+# (promise and callback API) and kafkajs programs print what they should and exit by themselves,
+# the same app suite passes under jest (CommonJS) and vitest (ESM), and tsc type-checks the
+# declarations as Node16 (ESM and CommonJS) and Bundler projects. jest, vitest and tsc are the
+# repository's own (node_modules/), pointed at the scratch projects.
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+work="$(mktemp -d "${TMPDIR:-/tmp}/brokerlab-packaging.XXXXXX")"
+[ "${BROKERLAB_KEEP_SCRATCH:-}" = 1 ] || trap 'rm -rf "$work"' EXIT
+fixtures="$repo/test/packaging/fixtures"
+export npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
+
+step() { echo "[packaging] $*"; }
+
+step "npm pack brokerlab and the alias packages into $work"
+(cd "$repo" && npm pack --silent --pack-destination "$work" >/dev/null)
+(cd "$repo/packages/brokerlab-amqplib" && npm pack --silent --pack-destination "$work" >/dev/null)
+(cd "$repo/packages/brokerlab-kafkajs" && npm pack --silent --pack-destination "$work" >/dev/null)
+core="$(ls "$work"/brokerlab-[0-9]*.tgz)"
+amqp_alias="$(ls "$work"/brokerlab-amqplib-*.tgz)"
+kafka_alias="$(ls "$work"/brokerlab-kafkajs-*.tgz)"
+
+# expect_output <dir> <file> <text>: runs a program with a 60 s limit; it must exit 0 by itself and
+# print <text>.
+expect_output() {
+  local dir="$1" file="$2" text="$3" out
+  if ! out="$(cd "$dir" && timeout 60 node --no-experimental-require-module "$file" 2>&1)"; then
+    echo "$out"
+    step "FAILED: $file did not exit cleanly within 60 s (in $dir)"
+    exit 1
+  fi
+  if ! grep -qF -- "$text" <<<"$out"; then
+    echo "$out"
+    step "FAILED: $file did not print '$text'"
+    exit 1
+  fi
+  step "ok: $(basename "$dir")/$file printed '$text' and exited"
+}
+
+run_suites() {
+  local dir="$1"
+  cp "$fixtures"/* "$dir/"
+  (cd "$dir" && node entries.mjs)
+  expect_output "$dir" identity.cjs "identity: one module graph"
+  expect_output "$dir" amqp-app.cjs " [x] Received Hello World..."
+  expect_output "$dir" amqp-callback-app.cjs " [x] Received Hello World!"
+  expect_output "$dir" kafka-app.cjs "kafka app: 2050 of 2050 messages arrived"
+  step "jest in $(basename "$dir")"
+  (cd "$dir" && node --no-experimental-require-module "$repo/node_modules/jest/bin/jest.js" --rootDir "$dir" --ci)
+  step "vitest in $(basename "$dir")"
+  (cd "$dir" && node "$repo/node_modules/vitest/vitest.mjs" run --root "$dir" --config "$dir/vitest.config.mjs")
+}
+
+step "scratch project alias/: amqplib and kafkajs are the alias packages"
+mkdir -p "$work/alias"
+cat >"$work/alias/package.json" <<JSON
+{ "name": "scratch-alias", "private": true, "version": "1.0.0",
+  "dependencies": { "brokerlab": "file:$core", "amqplib": "file:$amqp_alias", "kafkajs": "file:$kafka_alias" },
+  "jest": { "testEnvironment": "node" } }
+JSON
+cat >"$work/alias/vitest.config.mjs" <<'JS'
+export default { test: { globals: true, include: ["*.vitest.mjs"] } };
+JS
+(cd "$work/alias" && npm install --omit=optional --prefer-offline --no-package-lock --loglevel=error)
+run_suites "$work/alias"
+
+step "types: tsc --noEmit against the installed declarations (Node16: ESM and CommonJS; Bundler)"
+tsc="$repo/node_modules/typescript/bin/tsc"
+for resolution in node16 bundler; do
+  if [ "$resolution" = node16 ]; then
+    compiler='"module": "node16", "moduleResolution": "node16"'
+    files='"types-check.mts", "types-check.cts"'
+  else
+    compiler='"module": "esnext", "moduleResolution": "bundler"'
+    files='"types-check.mts"'
+  fi
+  # No skipLibCheck: brokerlab's declarations must compile under a user's strict settings, with
+  # only Node's types (no DOM lib).
+  cat >"$work/alias/tsconfig.$resolution.json" <<JSON
+{ "compilerOptions": { $compiler, "target": "es2022", "lib": ["es2022"], "strict": true, "noEmit": true,
+    "types": ["node"], "typeRoots": ["$repo/node_modules/@types"] },
+  "files": [$files] }
+JSON
+  (cd "$work/alias" && node "$tsc" -p "tsconfig.$resolution.json")
+  step "ok: types compile with $resolution resolution"
+done
+
+step "scratch project mapper/: only brokerlab; the test runners map the names"
+mkdir -p "$work/mapper"
+cat >"$work/mapper/package.json" <<JSON
+{ "name": "scratch-mapper", "private": true, "version": "1.0.0",
+  "dependencies": { "brokerlab": "file:$core" },
+  "jest": {
+    "testEnvironment": "node",
+    "moduleNameMapper": {
+      "^amqplib$": "brokerlab/amqplib",
+      "^amqplib/callback_api$": "brokerlab/amqplib/callback_api",
+      "^kafkajs$": "brokerlab/kafkajs"
+    } } }
+JSON
+cat >"$work/mapper/vitest.config.mjs" <<'JS'
+export default {
+  resolve: { alias: { amqplib: "brokerlab/amqplib", kafkajs: "brokerlab/kafkajs" } },
+  test: { globals: true, include: ["*.vitest.mjs"] },
+};
+JS
+(cd "$work/mapper" && npm install --omit=optional --prefer-offline --no-package-lock --loglevel=error)
+cp "$fixtures"/* "$work/mapper/"
+(cd "$work/mapper" && node entries.mjs)
+expect_output "$work/mapper" identity.cjs "identity: one module graph"
+step "jest in mapper"
+(cd "$work/mapper" && node --no-experimental-require-module "$repo/node_modules/jest/bin/jest.js" --rootDir "$work/mapper" --ci)
+step "vitest in mapper"
+(cd "$work/mapper" && node "$repo/node_modules/vitest/vitest.mjs" run --root "$work/mapper" --config "$work/mapper/vitest.config.mjs")
+step "all packaging checks passed"
