@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs brokerlab as a user does and loads it the ways real code does (CI runs this after
-# `npm test`; about 30 s with a warm npm cache). `npm pack`s brokerlab (its prepack builds dist/:
+# `npm test`; about 30 s with a warm npm cache). `npm pack`s brokerlab (its prepare script builds dist/:
 # ESM, CommonJS, declarations) and the two alias packages in packages/, installs them into two
 # scratch projects under $TMPDIR, and runs test/packaging/fixtures there:
 #   alias/   amqplib and kafkajs installed as brokerlab-amqplib / brokerlab-kafkajs (what
