@@ -8,14 +8,16 @@
  * and re-schedules itself), routes through one exchange to one consuming queue, and a synchronous
  * consumer handler acks each delivery. Topic exchanges carry 1, 100 or 10 000 bindings, only one
  * of which matches (the others point at queues nobody consumes); half of them end in `*`, half in
- * `#`, so the trie walks wildcard edges. Setup is not timed; the broker is reused across repeats.
+ * `#`, so the trie walks wildcard edges. Setup is not timed; the broker is reused across runs.
+ * Each row: the median and min–max of N runs (`--runs=N`, default 7), interleaved with the
+ * reference run by run.
  * The reference is the same publish/consume/ack loop on a plain ring-buffer array queue (an
  * envelope, a tag and an unacked-map entry per message, no routing, no simulation).
  */
 import { AmqpBroker } from "../src/exchange/broker.js";
 import type { Delivery } from "../src/queue/delivery.js";
 import { Simulation } from "../src/scheduler/simulation.js";
-import { bestRate, formatRate, table, wantsJson } from "./harness.js";
+import { formatRate, formatSpread, interleaved, option, spread, table, wantsJson } from "./harness.js";
 
 const BURST = 1000;
 const BODY = new Uint8Array(64);
@@ -123,13 +125,15 @@ interface ReferenceMessage {
 interface Row {
   workload: string;
   brokerlab: number;
+  /** The min–max spread of the runs, formatted. */
+  spread: string;
   referenceRate: number;
   goal: number;
   met: boolean;
 }
 
 async function main(): Promise<void> {
-  const repeats = 5;
+  const runs = Number(option("runs") ?? 7);
   const workloads: Workload[] = [
     {
       name: "direct exchange, 1 binding",
@@ -162,11 +166,16 @@ async function main(): Promise<void> {
   ];
   const rows: Row[] = [];
   for (const workload of workloads) {
-    const reference = await bestRate(repeats, referenceRun(workload.messages));
-    const ours = await bestRate(repeats, brokerRun(workload));
+    const [oursRates, referenceRates] = await interleaved(runs, [
+      brokerRun(workload),
+      referenceRun(workload.messages),
+    ]);
+    const ours = spread(oursRates!).median;
+    const reference = spread(referenceRates!).median;
     rows.push({
       workload: workload.name,
       brokerlab: ours,
+      spread: formatSpread(spread(oursRates!)),
       referenceRate: reference,
       goal: workload.goal,
       met: ours >= workload.goal,
@@ -176,13 +185,16 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ benchmark: "amqp", node: process.version, rows }, null, 2));
     return;
   }
-  console.log(`publish → route → deliver → ack, msgs/s (node ${process.version}, best of ${repeats})\n`);
+  console.log(
+    `publish → route → deliver → ack, msgs/s (node ${process.version}, median and min–max of ${runs} interleaved runs)\n`,
+  );
   console.log(
     table(
-      ["workload", "brokerlab", "plain array queue", "ratio", "goal", "met"],
+      ["workload", "brokerlab", "spread", "plain array queue", "ratio", "goal", "met"],
       rows.map((row) => [
         row.workload,
         formatRate(row.brokerlab),
+        row.spread,
         formatRate(row.referenceRate),
         `${(row.brokerlab / row.referenceRate).toFixed(3)}×`,
         `≥ ${formatRate(row.goal)}`,

@@ -1,24 +1,13 @@
 /**
  * Shared helpers for the benchmark scripts: wall-clock measurement (bench/ is outside src/, so it
- * may read the clock), best-of-N timing, and a plain-text table.
+ * may read the clock), interleaved runs summarised as median and spread, and a plain-text table.
  */
-
-/** Runs `fn` (which reports how many operations it did) `repeats` times; returns the best rate in ops/s. */
-export async function bestRate(repeats: number, fn: () => number | Promise<number>): Promise<number> {
-  let best = 0;
-  for (let i = 0; i < repeats; i++) {
-    const start = performance.now();
-    const ops = await fn();
-    const elapsedMs = performance.now() - start;
-    best = Math.max(best, ops / (elapsedMs / 1000));
-  }
-  return best;
-}
 
 /** Formats a rate like `12.3 M/s`. */
 export function formatRate(opsPerSecond: number): string {
   if (opsPerSecond >= 1e6) return `${(opsPerSecond / 1e6).toFixed(1)} M/s`;
-  if (opsPerSecond >= 1e3) return `${(opsPerSecond / 1e3).toFixed(0)} k/s`;
+  if (opsPerSecond >= 1e4) return `${(opsPerSecond / 1e3).toFixed(0)} k/s`;
+  if (opsPerSecond >= 1e3) return `${(opsPerSecond / 1e3).toFixed(1)} k/s`;
   return `${opsPerSecond.toFixed(0)} /s`;
 }
 
@@ -84,4 +73,32 @@ export async function interleaved(
 export function option(name: string): string | undefined {
   const prefix = `--${name}=`;
   return process.argv.find((arg) => arg.startsWith(prefix))?.slice(prefix.length);
+}
+
+/** Formats a rate and its spread like `12.3 M/s (11.9 M/s – 12.8 M/s)`. */
+export function formatRateSpread(rates: readonly number[]): string {
+  const s = spread(rates);
+  return `${formatRate(s.median)} (${formatSpread(s)})`;
+}
+
+/**
+ * Times `fn` `runs` times (after one warm-up, a GC before each) and returns the durations in ms,
+ * for workloads measured as a duration rather than a rate.
+ */
+export async function durationsMs(runs: number, fn: () => unknown | Promise<unknown>): Promise<number[]> {
+  await fn();
+  const out: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    gc();
+    const start = performance.now();
+    await fn();
+    out.push(performance.now() - start);
+  }
+  return out;
+}
+
+/** Formats durations like `8.7 ms (8.1 – 9.9 ms)`: the median and the min–max spread. */
+export function formatMsSpread(durations: readonly number[], digits = 1): string {
+  const s = spread(durations);
+  return `${s.median.toFixed(digits)} ms (${s.min.toFixed(digits)} – ${s.max.toFixed(digits)} ms)`;
 }

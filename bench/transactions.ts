@@ -20,7 +20,7 @@ import { ATTR_TRANSACTIONAL } from "../src/log/segment.js";
 import { TOPIC_DEFAULTS } from "../src/log/topic-config.js";
 import type { TransactionProtocol } from "../src/log/transaction-state.js";
 import { Simulation } from "../src/scheduler/simulation.js";
-import { bestRate, formatRate, table, wantsJson } from "./harness.js";
+import { formatRate, formatRateSpread, interleaved, option, spread, table, wantsJson } from "./harness.js";
 
 const VALUE = new Uint8Array(100);
 
@@ -119,7 +119,7 @@ interface Row {
 }
 
 async function main(): Promise<void> {
-  const repeats = 3;
+  const runs = Number(option("runs") ?? 5);
   const rows: Row[] = [];
   for (const [records, protocol, count] of [
     [1, "v1", 20_000],
@@ -127,12 +127,16 @@ async function main(): Promise<void> {
     [100, "v1", 500],
     [10, "v2", 5_000],
   ] as const) {
-    const reference = await bestRate(repeats, () => rounds(count, records, protocol, false));
-    const ours = await bestRate(repeats, () => rounds(count, records, protocol, true));
+    const [oursRates, referenceRates] = await interleaved(runs, [
+      () => rounds(count, records, protocol, true),
+      () => rounds(count, records, protocol, false),
+    ]);
+    const ours = spread(oursRates!).median;
+    const reference = spread(referenceRates!).median;
     rows.push({
       workload: `committed transactions of ${records} record${records === 1 ? "" : "s"} (${protocol})`,
-      brokerlab: `${formatRate(ours)} txns (${formatRate(ours * records)} records)`,
-      reference: `plain idempotent batches: ${formatRate(reference)}`,
+      brokerlab: `${formatRateSpread(oursRates!)} txns (${formatRate(ours * records)} records)`,
+      reference: `plain idempotent batches: ${formatRateSpread(referenceRates!)}`,
       ratio: `${(ours / reference).toFixed(2)}×`,
     });
   }
@@ -148,18 +152,23 @@ async function main(): Promise<void> {
   }
   const committedCount = fetchAll(txnLog, true);
   const uncommittedCount = fetchAll(txnLog, false);
-  const uncommitted = await bestRate(repeats, () => fetchAll(txnLog, false));
-  const committed = await bestRate(repeats, () => fetchAll(txnLog, true));
-  const plainRate = await bestRate(repeats, () => fetchAll(plain, false));
+  const [uncommittedRates, committedRates, plainRates] = await interleaved(runs, [
+    () => fetchAll(txnLog, false),
+    () => fetchAll(txnLog, true),
+    () => fetchAll(plain, false),
+  ]);
+  const uncommitted = spread(uncommittedRates!).median;
+  const committed = spread(committedRates!).median;
+  const plainRate = spread(plainRates!).median;
   rows.push({
     workload: `fetch read_uncommitted, readInto 500 (1M transactional records, ${txnLog.abortedTransactions().length} aborted txns)`,
-    brokerlab: `${formatRate(uncommitted)} (${uncommittedCount} returned)`,
+    brokerlab: `${formatRateSpread(uncommittedRates!)} (${uncommittedCount} returned)`,
     reference: `non-transactional log: ${formatRate(plainRate)}`,
     ratio: `${(uncommitted / plainRate).toFixed(2)}×`,
   });
   rows.push({
     workload: "fetch read_committed, same partition (aborted index, LSO bound)",
-    brokerlab: `${formatRate(committed)} (${committedCount} returned)`,
+    brokerlab: `${formatRateSpread(committedRates!)} (${committedCount} returned)`,
     reference: `read_uncommitted: ${formatRate(uncommitted)}`,
     ratio: `${(committed / uncommitted).toFixed(2)}×`,
   });
@@ -168,7 +177,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ benchmark: "transactions", node: process.version, rows }, null, 2));
     return;
   }
-  console.log(`transactions (node ${process.version}, best of ${repeats})\n`);
+  console.log(`transactions (node ${process.version}, median and min–max of ${runs} interleaved runs)\n`);
   console.log(
     table(
       ["workload", "brokerlab", "reference", "ratio"],

@@ -2,7 +2,7 @@
 // amqplib's promise API (it runs unchanged against a real RabbitMQ with `import amqp from
 // "amqplib"`). Here `brokerlab/amqplib` runs it on the shared auto-driven simulation.
 // Run with: npx tsx examples/amqplib-exchanges.ts
-import amqp, { type Channel } from "../src/compat/amqplib/index.js";
+import amqp, { type Channel } from "brokerlab/amqplib";
 
 /** Takes every ready message of `queue` (no acks needed) and returns their bodies. */
 async function drain(channel: Channel, queue: string): Promise<string[]> {

@@ -3,8 +3,8 @@
 // other nine still run, the aggregate never does, and the chord's result fails with a ChordError
 // naming the first failure.
 // Run with: npx tsx examples/chord-aggregate.ts
-import { Simulation } from "../src/scheduler/simulation.js";
-import { ChordError, chord, tasks } from "../src/tasks/index.js";
+import { Simulation } from "brokerlab";
+import { ChordError, chord, tasks } from "brokerlab/tasks";
 
 async function run(failing: number | null) {
   const sim = new Simulation({ seed: 11, start: Date.UTC(2025, 0, 1, 6, 0) });

@@ -5,8 +5,9 @@
 // — until the coordinator evicts it and the first consumer takes everything over (redelivering
 // what the hung one had not committed). Prints the group's lag (log end − committed offset).
 // Run with: npx tsx examples/consumer-group-rebalance.ts
-import { KAFKAJS_CLUSTER_DEFAULTS, Kafka, logLevel } from "../src/compat/kafkajs/index.js";
-import { LogCluster, Simulation } from "../src/index.js";
+
+import { LogCluster, Simulation } from "brokerlab";
+import { KAFKAJS_CLUSTER_DEFAULTS, Kafka, logLevel } from "brokerlab/kafkajs";
 
 /** Runs the scenario and returns the lag samples; `print` echoes them as a table. */
 export async function rebalanceLag(print = false) {

@@ -1,7 +1,8 @@
 // The README's opening example: does this kafkajs consumer charge each payment exactly once?
 // Run with: npx tsx examples/find-the-bug.ts
-import { Kafka, logLevel } from "../src/compat/kafkajs/index.js";
-import { explore } from "../src/index.js";
+
+import { explore } from "brokerlab";
+import { Kafka, logLevel } from "brokerlab/kafkajs";
 
 const result = await explore(
   async ({ sim, history, faults }) => {

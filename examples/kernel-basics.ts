@@ -1,6 +1,6 @@
 // The README's first example: one virtual clock, timers, async handlers, a seeded random source.
 // Run with: npx tsx examples/kernel-basics.ts
-import { Simulation } from "../src/index.js";
+import { Simulation } from "brokerlab";
 
 const sim = new Simulation({ seed: 42 });
 const trace = sim.trace();

@@ -2,8 +2,8 @@
 // Beat is down from the 10th at 01:00 to the 12th at 15:00: the runs missed meanwhile are not
 // caught up — one overdue run happens when beat comes back, then the schedule continues.
 // Run with: npx tsx examples/nightly-cleanup.ts
-import { Simulation } from "../src/scheduler/simulation.js";
-import { crontab, tasks } from "../src/tasks/index.js";
+import { Simulation } from "brokerlab";
+import { crontab, tasks } from "brokerlab/tasks";
 
 const DAY = 86_400_000;
 const start = Date.UTC(2025, 0, 1);

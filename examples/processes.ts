@@ -1,6 +1,6 @@
 // Processes, crashes and restarts on the virtual clock, and `until`, the manual-mode await that
 // cannot hang. Run with: npx tsx examples/processes.ts
-import { Simulation } from "../src/index.js";
+import { Simulation } from "brokerlab";
 
 const sim = new Simulation({ seed: 7 });
 const t = () => `t=${sim.now - sim.start}ms`;

@@ -1,8 +1,8 @@
 // Code that uses the host's own timers and clock, on virtual time: `installTimers` (built on
 // @sinonjs/fake-timers, the library vitest and jest use) routes setTimeout, setInterval and Date
 // through the simulation. Run with: npx tsx examples/program-timers.ts
-import { Simulation } from "../src/index.js";
-import { installTimers } from "../src/timers.js";
+import { Simulation } from "brokerlab";
+import { installTimers } from "brokerlab/timers";
 
 const sim = new Simulation(); // manual mode, starting 2025-01-01T00:00:00Z
 const timers = installTimers(sim);

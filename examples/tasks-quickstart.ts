@@ -1,8 +1,8 @@
 // Celery-style tasks in virtual time: a flaky task retried with exponential backoff (no jitter, so
 // the waits are Celery's 1, 2, 4 s), a poison one that exhausts its retries into the dead-letter
 // queue, and `get()` that waits in virtual time. Run with: npx tsx examples/tasks-quickstart.ts
-import { Simulation } from "../src/scheduler/simulation.js";
-import { tasks } from "../src/tasks/index.js";
+import { Simulation } from "brokerlab";
+import { tasks } from "brokerlab/tasks";
 
 const sim = new Simulation({ seed: 1 });
 const app = tasks(sim, { deadLetterQueue: "celery.dlq", log: console.log });

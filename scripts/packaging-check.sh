@@ -11,8 +11,12 @@
 # (entries.mjs), one module graph across the CommonJS entries (identity.cjs), unmodified amqplib
 # (promise and callback API) and kafkajs programs print what they should and exit by themselves,
 # the same app suite passes under jest (CommonJS) and vitest (ESM), and tsc type-checks the
-# declarations as Node16 (ESM and CommonJS) and Bundler projects. jest, vitest and tsc are the
-# repository's own (node_modules/), pointed at the scratch projects.
+# declarations as Node16 (ESM and CommonJS) and Bundler projects. Deno (the `deno` devDependency)
+# runs an app on the installed package with no permissions and no --sloppy-imports (so nothing in
+# its import path reads the environment: immer is vendored into dist/ with NODE_ENV fixed, see
+# scripts/build.mjs) and prints the same scenario trace hash as Node; and one of the repository's
+# examples, which import the package by name, prints under Deno what it prints under tsx. jest,
+# vitest, tsc and deno are the repository's own (node_modules/), pointed at the scratch projects.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/brokerlab-packaging.XXXXXX")"
@@ -94,6 +98,50 @@ JSON
   (cd "$work/alias" && node "$tsc" -p "tsconfig.$resolution.json")
   step "ok: types compile with $resolution resolution"
 done
+
+step "no environment read in the installed package's import path (dist/ outside the CLI)"
+if grep -rlE "process\.env|process\[" "$work/alias/node_modules/brokerlab/dist" --include='*.js' | grep -v "/dist/cli/"; then
+  step "FAILED: the files above read process.env (Deno asks for --allow-env; browsers have no process)"
+  exit 1
+fi
+step "ok: only dist/cli reads process.env"
+
+step "deno: the installed package under deno run, no permissions, no --sloppy-imports"
+deno="$repo/node_modules/.bin/deno"
+export DENO_NO_UPDATE_CHECK=1 DENO_DIR="$work/deno-cache"
+cp "$repo/test/browser/fixtures/scenario.ts" "$work/alias/scenario.mts"
+if ! deno_out="$(cd "$work/alias" && timeout 60 "$deno" run --no-prompt --cached-only deno-app.mts 2>&1)"; then
+  echo "$deno_out"
+  step "FAILED: deno-app.mts did not exit cleanly under deno run (no permissions) within 60 s"
+  exit 1
+fi
+echo "$deno_out"
+node_out="$(cd "$work/alias" && timeout 60 node --import "file://$repo/node_modules/tsx/dist/esm/index.mjs" deno-app.mts 2>&1)"
+for line in "deno app: amqplib got Hello Deno" "deno app: kafkajs wrote offset 0" "deno app: task add(2, 3) = 5"; do
+  grep -qxF -- "$line" <<<"$deno_out" || { step "FAILED: deno-app.mts did not print '$line'"; exit 1; }
+done
+if [ "$deno_out" != "$node_out" ]; then
+  echo "$node_out"
+  step "FAILED: Deno and Node print different things for deno-app.mts (Node's output above)"
+  exit 1
+fi
+step "ok: deno-app.mts printed the same lines (and scenario trace hash) under Deno and Node"
+(cd "$work/alias" && timeout 120 "$deno" check --cached-only deno-app.mts)
+step "ok: deno check: deno-app.mts type-checks against the installed declarations"
+
+step "deno: an example from the repository, importing \"brokerlab\" through the package's exports"
+example_deno="$(cd "$repo" && timeout 60 "$deno" run --no-prompt --cached-only examples/kernel-basics.ts 2>&1)" || {
+  echo "$example_deno"
+  step "FAILED: deno run examples/kernel-basics.ts"
+  exit 1
+}
+example_tsx="$(cd "$repo" && timeout 60 node --import tsx examples/kernel-basics.ts 2>&1)"
+if [ "$example_deno" != "$example_tsx" ] || ! grep -q "^trace hash " <<<"$example_deno"; then
+  diff <(echo "$example_tsx") <(echo "$example_deno") || true
+  step "FAILED: examples/kernel-basics.ts prints differently under Deno (dist/) and tsx (src/)"
+  exit 1
+fi
+step "ok: examples/kernel-basics.ts under Deno prints what tsx prints ($(grep "^trace hash" <<<"$example_deno"))"
 
 step "scratch project mapper/: only brokerlab; the test runners map the names"
 mkdir -p "$work/mapper"

@@ -1,7 +1,7 @@
 // Ack before processing on a queue: the worker acknowledges a job as soon as it arrives, then
 // works on it. A crash in between loses the job — the broker already forgot it. Fixed: work,
 // then ack; a crash then drops the connection and the broker redelivers the unacked job.
-import type { ScenarioContext } from "../../src/semantics/explore.js";
+import type { ScenarioContext } from "brokerlab";
 import { amqpWorld, publishInput } from "./amqp-harness.js";
 import type { ZooEntry } from "./harness.js";
 

@@ -2,9 +2,9 @@
 // named after the application process that opens them (the facade records history under that
 // name), plus a publisher that writes the input with message ids m0, m1, ….
 
-import amqp from "../../src/compat/amqplib/index.js";
-import { AmqpBroker } from "../../src/exchange/broker.js";
-import type { ScenarioContext } from "../../src/semantics/explore.js";
+import type { ScenarioContext } from "brokerlab";
+import { AmqpBroker } from "brokerlab";
+import amqp from "brokerlab/amqplib";
 
 export function amqpWorld(ctx: ScenarioContext) {
   const broker = new AmqpBroker(ctx.sim);

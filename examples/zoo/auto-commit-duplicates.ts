@@ -2,7 +2,7 @@
 // batch, so a crash after a message was handled but before the commit redelivers it: a duplicate
 // effect (exactly-once broken). Fixed: an inbox — the effect and "seen" are one atomic write of
 // the application's database, so a redelivery is recognised.
-import type { ScenarioContext } from "../../src/semantics/explore.js";
+import type { ScenarioContext } from "brokerlab";
 import { FAST_GROUP, idOf, logWorld, produceInput, type ZooEntry } from "./harness.js";
 
 function scenario(inbox: boolean) {

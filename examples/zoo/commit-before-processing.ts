@@ -1,6 +1,6 @@
 // Commit before processing: the consumer commits a message's offset, then handles it. A crash in
 // between loses the message: the restarted consumer starts after it. Fixed: handle, then commit.
-import type { ScenarioContext } from "../../src/semantics/explore.js";
+import type { ScenarioContext } from "brokerlab";
 import { FAST_GROUP, idOf, logWorld, produceInput, type ZooEntry } from "./harness.js";
 
 function scenario(commitFirst: boolean) {

@@ -3,7 +3,7 @@
 // by one. When the member dies or the group rebalances mid-batch, the new owner starts after the
 // batch: the notifications not yet sent are lost. Fixed: commit each notification's offset after
 // sending it.
-import type { ScenarioContext } from "../../src/semantics/explore.js";
+import type { ScenarioContext } from "brokerlab";
 import { FAST_GROUP, idOf, logWorld, produceInput, type ZooEntry } from "./harness.js";
 
 function scenario(commitAhead: boolean) {

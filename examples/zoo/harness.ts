@@ -2,11 +2,10 @@
 // simulation, one `Kafka` per application process (its clientId is the process name, so the
 // facade's history operations carry the process's name), a producer that writes the input, and
 // the entry type every zoo module exports.
-import { KAFKAJS_CLUSTER_DEFAULTS, Kafka, logLevel } from "../../src/compat/kafkajs/index.js";
-import { LogCluster } from "../../src/log/cluster.js";
-import type { CheckOptions } from "../../src/semantics/check.js";
-import type { Scenario, ScenarioContext } from "../../src/semantics/explore.js";
-import type { FaultSpace } from "../../src/semantics/fault-space.js";
+
+import type { CheckOptions, FaultSpace, Scenario, ScenarioContext } from "brokerlab";
+import { LogCluster } from "brokerlab";
+import { KAFKAJS_CLUSTER_DEFAULTS, Kafka, logLevel } from "brokerlab/kafkajs";
 
 /** One zoo exhibit: a classic delivery bug, its fix, and what exploration should find. */
 export interface ZooEntry {

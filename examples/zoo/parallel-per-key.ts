@@ -1,7 +1,7 @@
 // Per-key order broken by processing a partition's records in parallel: the handler of a batch
 // starts every record at once, and records of one key finish in the order their (random)
 // processing times allow. Fixed: parallel across keys, sequential within a key.
-import type { ScenarioContext } from "../../src/semantics/explore.js";
+import type { ScenarioContext } from "brokerlab";
 import { FAST_GROUP, idOf, logWorld, produceInput, type ZooEntry } from "./harness.js";
 
 function scenario(perKey: boolean) {

@@ -2,7 +2,7 @@
 // requeue; RabbitMQ puts it back at the head, the worker (prefetch 1) gets it again at once, and
 // the jobs behind it never run. Fixed: a quorum queue with a delivery limit dead-letters the
 // poison after three attempts to a parking queue, and the other jobs go through.
-import type { ScenarioContext } from "../../src/semantics/explore.js";
+import type { ScenarioContext } from "brokerlab";
 import { amqpWorld, publishInput } from "./amqp-harness.js";
 import type { ZooEntry } from "./harness.js";
 

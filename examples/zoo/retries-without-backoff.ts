@@ -2,7 +2,7 @@
 // three times at once, then gives up and moves on. An inventory restart of a second or two
 // exhausts the retries in no time: the reservation is lost, after hammering the service. Fixed:
 // exponential backoff (100 ms doubling, 10 attempts) outlasts the outage.
-import type { ScenarioContext } from "../../src/semantics/explore.js";
+import type { ScenarioContext } from "brokerlab";
 import { FAST_GROUP, idOf, logWorld, produceInput, type ZooEntry } from "./harness.js";
 
 function scenario(backoff: boolean) {

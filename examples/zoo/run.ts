@@ -1,6 +1,6 @@
 // Explores one zoo entry (or all) and prints what brokerlab found.
 // Run with: npx tsx examples/zoo/run.ts [name]
-import { explore } from "../../src/semantics/explore.js";
+import { explore } from "brokerlab";
 import { ZOO } from "./index.js";
 
 const wanted = process.argv[2];

@@ -3,7 +3,7 @@
 // consumed offsets with the consumer. A crash between the two reprocesses the order and commits a
 // second transaction: a read_committed reader sees the total twice. Fixed: the offsets go into
 // the transaction (sendOffsets), so output and progress commit or abort together.
-import type { ScenarioContext } from "../../src/semantics/explore.js";
+import type { ScenarioContext } from "brokerlab";
 import { FAST_GROUP, idOf, logWorld, produceInput, type ZooEntry } from "./harness.js";
 
 function scenario(offsetsInTxn: boolean) {

@@ -4,8 +4,9 @@
 // reprocesses and commits; then the zombie wakes and commits its transaction too — nothing fences
 // it, so the output appears twice. Fixed: one transactional id per input partition, so the new
 // owner's initTransactions fences the zombie and aborts its transaction.
-import type { Producer } from "../../src/compat/kafkajs/index.js";
-import type { ScenarioContext } from "../../src/semantics/explore.js";
+
+import type { ScenarioContext } from "brokerlab";
+import type { Producer } from "brokerlab/kafkajs";
 import { FAST_GROUP, idOf, logWorld, produceInput, type ZooEntry } from "./harness.js";
 
 function scenario(perPartitionId: boolean) {

@@ -103,21 +103,35 @@ const SETTLE_TURNS = 4;
 const IDLE_TURNS = 2000;
 const OPTION_KEYS = ["runs", "seed", "faults", "expect", "maxVirtualMs", "onProgress"];
 
-function checkerOf(expectation: Expectation | undefined): (h: History) => CheckResult {
-  if (expectation === undefined) return (h) => check(h, { guarantee: "at-least-once" });
+/**
+ * The checker of one exploration (or one replay). Without an explicit `processedBy`, `check`
+ * picks "effect" for a history that holds effects and "receive" otherwise; judged run by run, a
+ * run that crashed before its first effect would count its receives as processing and a shrunk
+ * counterexample could report fewer losses than happened. So the choice is sticky: once any run of
+ * this exploration recorded an effect, every later run and the shrinking are judged by effects
+ * (`processedBy` given: always that; `byEffect` true: from the start, as a replay of a failure
+ * judged by effects is).
+ */
+function checkerOf(expectation: Expectation | undefined, byEffect = false): (h: History) => CheckResult {
   if (typeof expectation === "function") return expectation;
-  if (typeof expectation === "string") {
-    // Validate once, up front.
-    check([], { guarantee: expectation });
-    return (h) => check(h, { guarantee: expectation });
+  let options: CheckOptions;
+  if (expectation === undefined) options = { guarantee: "at-least-once" };
+  else if (typeof expectation === "string") options = { guarantee: expectation };
+  else if (expectation !== null && typeof expectation === "object") options = expectation;
+  else {
+    throw new InvalidArgumentError(
+      "explore: expect must be a guarantee, checker options or a function of the history.",
+    );
   }
-  if (expectation !== null && typeof expectation === "object") {
-    check([], expectation);
-    return (h) => check(h, expectation);
-  }
-  throw new InvalidArgumentError(
-    "explore: expect must be a guarantee, checker options or a function of the history.",
-  );
+  // Validate once, up front.
+  check([], options);
+  if (options.processedBy !== undefined) return (h) => check(h, options);
+  const byEffects: CheckOptions = { ...options, processedBy: "effect" };
+  let sawEffect = byEffect;
+  return (h) => {
+    if (!sawEffect) sawEffect = h.operations.some((op) => op.f === "effect");
+    return check(h, sawEffect ? byEffects : options);
+  };
 }
 
 /**
@@ -383,6 +397,20 @@ export async function replay(
   if (failure === null || typeof failure !== "object" || !Number.isInteger(failure.seed)) {
     throw new InvalidArgumentError("replay: expected { seed, plan } (an explore failure).");
   }
-  const outcome = await runScenario(scenario, failure.seed, failure.plan, { ...options, trace: true });
+  checkFunction(scenario, "scenario", "replay");
+  // Judge it as the exploration judged it: by effects if the failure was.
+  const judgedByEffect = (failure as { check?: { processedBy?: unknown } }).check?.processedBy === "effect";
+  const checker = checkerOf(options.expect, judgedByEffect);
+  const validPlan = validateFaultPlan(failure.plan);
+  const outcome = await runValidated(
+    scenario,
+    failure.seed,
+    validPlan,
+    checker,
+    options.maxVirtualMs ?? 600_000,
+    true,
+    undefined,
+    true,
+  );
   return outcome as RunOutcome & { traceHash: string };
 }
