@@ -5,8 +5,9 @@
 
 /** Formats a rate like `12.3 M/s`. */
 export function formatRate(opsPerSecond: number): string {
-  if (opsPerSecond >= 1e6) return `${(opsPerSecond / 1e6).toFixed(1)} M/s`;
-  if (opsPerSecond >= 1e4) return `${(opsPerSecond / 1e3).toFixed(0)} k/s`;
+  // Thresholds where the rounded figure would reach the next unit ("1000 k/s" reads as 1.0 M/s).
+  if (opsPerSecond >= 999_500) return `${(opsPerSecond / 1e6).toFixed(1)} M/s`;
+  if (opsPerSecond >= 9_995) return `${(opsPerSecond / 1e3).toFixed(0)} k/s`;
   if (opsPerSecond >= 1e3) return `${(opsPerSecond / 1e3).toFixed(1)} k/s`;
   return `${opsPerSecond.toFixed(0)} /s`;
 }

@@ -143,31 +143,39 @@ if [ "$example_deno" != "$example_tsx" ] || ! grep -q "^trace hash " <<<"$exampl
 fi
 step "ok: examples/kernel-basics.ts under Deno prints what tsx prints ($(grep "^trace hash" <<<"$example_deno"))"
 
-step "scratch project mapper/: only brokerlab; the test runners map the names"
+step "scratch project mapper/: only brokerlab; the test runners map the names with the docs' own configs"
 mkdir -p "$work/mapper"
 cat >"$work/mapper/package.json" <<JSON
 { "name": "scratch-mapper", "private": true, "version": "1.0.0",
-  "dependencies": { "brokerlab": "file:$core" },
-  "jest": {
-    "testEnvironment": "node",
-    "moduleNameMapper": {
-      "^amqplib$": "brokerlab/amqplib",
-      "^amqplib/callback_api$": "brokerlab/amqplib/callback_api",
-      "^kafkajs$": "brokerlab/kafkajs"
-    } } }
+  "dependencies": { "brokerlab": "file:$core" } }
 JSON
-cat >"$work/mapper/vitest.config.mjs" <<'JS'
-export default {
-  resolve: { alias: { amqplib: "brokerlab/amqplib", kafkajs: "brokerlab/kafkajs" } },
-  test: { globals: true, include: ["*.vitest.mjs"] },
-};
-JS
 (cd "$work/mapper" && npm install --omit=optional --prefer-offline --no-package-lock --loglevel=error)
 cp "$fixtures"/* "$work/mapper/"
+# The configuration blocks of docs/install.md and docs/kafkajs.md, verbatim (they are marked
+# no-run for test/docs because they only make sense inside a test runner; they run here).
+block() { node "$repo/test/packaging/extract-block.mjs" "$repo/$1" "$2"; }
+block docs/install.md "a jest configuration file" >"$work/mapper/jest.config.js"
+block docs/install.md "a vitest configuration file" >"$work/mapper/vitest.docs.config.ts"
+{ block docs/install.md "runs inside a test file"; echo 'test("the docs fragment runs inside jest", () => {});'; } \
+  >"$work/mapper/docs-fragment.test.cjs"
+block docs/kafkajs.md "works only inside jest" >"$work/mapper/kafkajs-setup.ts"
+"$repo/node_modules/.bin/esbuild" "$work/mapper/kafkajs-setup.ts" --format=cjs --log-level=warning \
+  --outfile="$work/mapper/kafkajs-setup.cjs"
+{ cat "$work/mapper/kafkajs-setup.cjs"; echo 'test("the docs kafkajs jest setup runs inside jest", () => {});'; } \
+  >"$work/mapper/docs-kafkajs-setup.test.cjs"
+# The docs' vitest config imports vitest/config: the scratch project borrows the repository's vitest.
+ln -s "$repo/node_modules/vitest" "$work/mapper/node_modules/vitest"
+cat >"$work/mapper/vitest.config.mts" <<'JS'
+import { mergeConfig } from "vitest/config";
+import docs from "./vitest.docs.config.ts";
+// The docs' config (its resolve.alias), plus what this runner needs: globals, these files only.
+export default mergeConfig(docs, { test: { globals: true, include: ["*.vitest.mjs"] } });
+JS
 (cd "$work/mapper" && node entries.mjs)
 expect_output "$work/mapper" identity.cjs "identity: one module graph"
-step "jest in mapper"
-(cd "$work/mapper" && node --no-experimental-require-module "$repo/node_modules/jest/bin/jest.js" --rootDir "$work/mapper" --ci)
-step "vitest in mapper"
-(cd "$work/mapper" && node "$repo/node_modules/vitest/vitest.mjs" run --root "$work/mapper" --config "$work/mapper/vitest.config.mjs")
+step "jest in mapper (docs/install.md's jest.config.js; the docs' setup fragments as test files)"
+(cd "$work/mapper" && node --no-experimental-require-module "$repo/node_modules/jest/bin/jest.js" \
+  --config "$work/mapper/jest.config.js" --rootDir "$work/mapper" --ci)
+step "vitest in mapper (docs/install.md's vitest.config.ts)"
+(cd "$work/mapper" && node "$repo/node_modules/vitest/vitest.mjs" run --root "$work/mapper" --config "$work/mapper/vitest.config.mts")
 step "all packaging checks passed"

@@ -176,6 +176,9 @@ export function jsLiteral(value: unknown, indent = 0, column = indent, width = W
 }
 
 function key(k: string): string {
+  // `__proto__: v` and `"__proto__": v` in a literal set the prototype; only a computed key
+  // defines an own property of that name.
+  if (k === "__proto__") return '["__proto__"]';
   return /^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k);
 }
 

@@ -56,7 +56,11 @@ describe("JavaScript literals for replay code", () => {
         const text = jsLiteral(value, 2, 25);
         expect(new Function(`return (${text});`)()).toEqual(value);
       }),
-      { numRuns: 300 },
+      // An own "__proto__" key (a literal would set the prototype instead): found by this property.
+      {
+        numRuns: 300,
+        examples: [[JSON.parse('{"__proto__": []}')], [JSON.parse('{"a": {"__proto__": 1}}')]],
+      },
     );
     const plan = [
       { kind: "crash", process: "billing", point: "after-charge", occurrence: 1, restartAfterMs: 0 },
