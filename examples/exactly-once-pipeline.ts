@@ -2,7 +2,7 @@
 // the transactional pipeline delivers every order exactly once to a read_committed reader;
 // committing after producing duplicates, committing before producing loses.
 // Run with: npx tsx examples/exactly-once-pipeline.ts [seed]
-import { formatExactlyOnceReport, runExactlyOncePipelineReport } from "../src/cli/demo-exactly-once.js";
+import { formatExactlyOnceReport, runExactlyOncePipelineReport } from "brokerlab/demos";
 
 const seed = Number(process.argv[2] ?? 42);
 if (!Number.isInteger(seed)) {

@@ -3,7 +3,7 @@
 // a worker crash mid-encode with and without acksLate. The scenario lives in src/cli/demo-tasks.ts
 // (what `npm start` shows); this script runs it on its own.
 // Run with: npx tsx examples/video-pipeline.ts [seed]
-import { runTasksDemo } from "../src/cli/demo-tasks.js";
+import { runTasksDemo } from "brokerlab/demos";
 
 /** Runs the video pipeline with `seed`, printing a Celery-style worker log in virtual time. */
 export function videoPipeline(seed = 7, print: (line: string) => void = console.log) {

@@ -2,7 +2,7 @@
 // SETEX payment:<id>. A crash between the charge and the SETEX charges the card twice. Fixed: the
 // gateway takes an idempotency key and claims it atomically (SET NX) before it charges. The
 // scenario lives in src/cli/demo-payment.ts because `npm start` shows it too.
-import { PAYMENT_FAULTS, paymentScenario } from "../../src/cli/demo-payment.js";
+import { PAYMENT_FAULTS, paymentScenario } from "brokerlab/demos";
 import type { ZooEntry } from "./harness.js";
 
 export const paymentSetex: ZooEntry = {

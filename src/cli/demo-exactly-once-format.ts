@@ -5,7 +5,7 @@ import {
   type PlannedCrash,
   type VariantVerdict,
 } from "./demo-exactly-once.js";
-import { paragraph } from "./output.js";
+import { paragraph } from "./text.js";
 
 // The exactly-once report's text and markdown (src/cli/demo-exactly-once.ts runs the pipeline).
 

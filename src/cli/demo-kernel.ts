@@ -1,5 +1,5 @@
 import { Simulation } from "../index.js";
-import { paragraph } from "./output.js";
+import { paragraph } from "./text.js";
 
 /** What the kernel demo measured. */
 export interface KernelDemoReport {

@@ -3,7 +3,7 @@ import { LogCluster } from "../log/cluster.js";
 import { DedupeStore } from "../semantics/dedupe.js";
 import { type ExploreResult, explore, type ScenarioContext } from "../semantics/explore.js";
 import type { FaultSpace } from "../semantics/fault-space.js";
-import { jsLiteral } from "./output.js";
+import { jsLiteral } from "./text.js";
 
 /**
  * The payment case of `npm start` (and of the zoo): a kafkajs consumer charges a card for each
