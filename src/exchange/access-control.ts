@@ -1,3 +1,4 @@
+import { describeValue } from "../scheduler/describe-value.js";
 import { BrokerlabError, InvalidArgumentError } from "../scheduler/errors.js";
 import { AmqpError } from "./amqp-error.js";
 
@@ -177,7 +178,7 @@ export function compilePermission(pattern: string): RegExp {
   } catch (error) {
     throw new AccessControlError(
       "INVALID_PERMISSION_REGEX",
-      `invalid permission regular expression ${JSON.stringify(pattern)}: ${(error as Error).message}`,
+      `invalid permission regular expression ${describeValue(pattern)}: ${(error as Error).message}`,
       { pattern },
     );
   }

@@ -1,3 +1,4 @@
+import { describeValue } from "../scheduler/describe-value.js";
 import { InvalidArgumentError } from "../scheduler/errors.js";
 import { checkOptions } from "../scheduler/validate.js";
 import { AmqpError, resourceName } from "./amqp-error.js";
@@ -216,7 +217,16 @@ function integerValue(value: unknown): number | null {
 
 function showValue(value: unknown): string {
   if (typeof value === "string") return `<<"${value}">>`;
-  return typeof value === "bigint" ? value.toString() : (JSON.stringify(value) ?? String(value));
+  if (typeof value === "bigint") return value.toString();
+  try {
+    // RabbitMQ prints the term; JSON is close. A value JSON cannot print (a nested BigInt, a
+    // cycle, a Symbol) is named by its kind instead, so that the refusal itself never throws.
+    const json = JSON.stringify(value);
+    if (json !== undefined) return json;
+  } catch {
+    // Named by describeValue below.
+  }
+  return describeValue(value);
 }
 
 /**
@@ -505,9 +515,7 @@ export const EXCHANGE_OPTION_NAMES: readonly string[] = [
 export function booleanOption(value: unknown, name: string, where: string, fallback = false): boolean {
   if (value === undefined) return fallback;
   if (typeof value !== "boolean") {
-    throw new InvalidArgumentError(
-      `${where}: ${name} must be a boolean, got ${JSON.stringify(value) ?? String(value)}.`,
-    );
+    throw new InvalidArgumentError(`${where}: ${name} must be a boolean, got ${describeValue(value)}.`);
   }
   return value;
 }

@@ -1,6 +1,7 @@
 import "./events.js";
 import type { DeadLetterReason } from "../queue/dead-letter.js";
 import { ENTRY_GONE, ENTRY_UNACKED, type QueueEntry } from "../queue/entry.js";
+import { describeValue } from "../scheduler/describe-value.js";
 import { BrokerlabError, InvalidArgumentError, invariant } from "../scheduler/errors.js";
 import type { RandomSource } from "../scheduler/random.js";
 import type { Simulation } from "../scheduler/simulation.js";
@@ -304,8 +305,17 @@ export class AmqpBroker {
   private messageSeq = 0;
   private connectionSeq = 0;
   private channelSeq = 0;
+  /** The next server-generated name's random part, drawn but not yet used (see {@link peekName}). */
+  private pendingSuffix: string | null = null;
+  /** Declared queues with `x-max-length-bytes` (their bodies are measured at publish). */
+  private byteLimitedQueues = 0;
 
   constructor(sim: Simulation, options: AmqpBrokerOptions = {}) {
+    if (!isSimulation(sim)) {
+      throw new InvalidArgumentError(
+        `AmqpBroker: the first argument must be a Simulation (new AmqpBroker(sim, options)), got ${describeValue(sim)}.`,
+      );
+    }
     checkOptions(
       options,
       ["headersNumericEquality", "sizer", "consumerTimeoutMs", "heartbeatTimeoutMs", "vhost", "access"],
@@ -526,7 +536,7 @@ export class AmqpBroker {
     if (!fault.dropRequest && !fault.dropResponse) return;
     throw new BrokerlabError(
       "CONNECTION_REFUSED",
-      `AmqpBroker.connect: client ${JSON.stringify(name)} cannot reach the broker (a network partition, or a lost connection.open): connection refused; retry later.`,
+      `AmqpBroker.connect: client ${describeValue(name)} cannot reach the broker (a network partition, or a lost connection.open): connection refused; retry later.`,
       { client: name },
     );
   }
@@ -672,7 +682,28 @@ export class AmqpBroker {
    * names are deterministic per seed.
    */
   generateName(prefix: string): string {
-    let out = `${prefix}-`;
+    const name = this.peekName(prefix);
+    this.pendingSuffix = null;
+    return name;
+  }
+
+  /**
+   * @internal The name {@link generateName} would return next, without using it up: a call that
+   * may still be refused peeks, and {@link commitName}s once it succeeds, so that a refused
+   * declare or consume leaves the next server-generated name where it was.
+   */
+  peekName(prefix: string): string {
+    this.pendingSuffix ??= this.drawSuffix();
+    return `${prefix}-${this.pendingSuffix}`;
+  }
+
+  /** @internal Uses up the name last {@link peekName}d. */
+  commitName(): void {
+    this.pendingSuffix = null;
+  }
+
+  private drawSuffix(): string {
+    let out = "";
     let bits = 0;
     let buffer = 0;
     for (let produced = 0; produced < 22; produced++) {
@@ -1000,7 +1031,9 @@ export class AmqpBroker {
         queue: name,
       });
     }
-    const actual = name === "" ? this.generateName("amq.gen") : name;
+    // Peeked, not drawn: a refusal below leaves the next generated name as it was.
+    const generated = name === "";
+    const actual = generated ? this.peekName("amq.gen") : name;
     this.checkAccess(owner, "configure", "queue", actual);
     // RabbitMQ: exclusive queues are never durable, whatever was asked.
     const effectiveDurable = durable && !exclusive;
@@ -1047,6 +1080,8 @@ export class AmqpBroker {
       args,
       settings,
     );
+    if (generated) this.commitName();
+    if (settings.maxLengthBytes >= 0) this.byteLimitedQueues++;
     this.queueMap.set(actual, queue);
     requestedOwner?.exclusiveQueues.add(queue);
     queue.touch();
@@ -1341,7 +1376,7 @@ export class AmqpBroker {
     }
     queue.unackedCount = 0;
     const count = queue.destroy();
-    this.queueMap.delete(queue.name);
+    if (this.queueMap.delete(queue.name) && queue.settings.maxLengthBytes >= 0) this.byteLimitedQueues--;
     queue.owner?.exclusiveQueues.delete(queue);
     if (bus.wants("amqp.queue-delete"))
       bus.emit("amqp.queue-delete", { queue: queue.name, reason, messages: count });
@@ -1379,12 +1414,25 @@ export class AmqpBroker {
     return message.size;
   }
 
-  /** Runs the sizer, refusing what it must not return. */
+  /**
+   * Runs the sizer, refusing what it must not return, and a body it cannot measure (a
+   * BigInt or a cycle in a JSON body, or any sizer that throws) with a coded `UNMEASURABLE_BODY`.
+   */
   private measure(content: unknown): number {
-    const size = this.sizer(content);
+    let size: unknown;
+    try {
+      size = this.sizer(content);
+    } catch (error) {
+      throw new InvalidArgumentError(
+        `AmqpBroker: the sizer cannot measure this message body (${describeValue(content)}): ${errorText(error)}. ` +
+          "Publish a measurable body (a string, a byte array, or a JSON-serialisable value without BigInts or cycles), or give the broker a sizer option that measures it.",
+        "UNMEASURABLE_BODY",
+        { cause: error },
+      );
+    }
     if (typeof size !== "number" || !Number.isFinite(size) || size < 0) {
       throw new InvalidArgumentError(
-        `AmqpBroker: the sizer returned ${String(size)} for a message body; it must return a finite number ≥ 0.`,
+        `AmqpBroker: the sizer returned ${describeValue(size)} for a message body; it must return a finite number ≥ 0.`,
         "INVALID_SIZE",
       );
     }
@@ -1448,10 +1496,14 @@ export class AmqpBroker {
     const router = this.router;
     const count = router.route(exchange, routingKey, extraKeys, properties.headers);
     const queues = router.queues;
-    // Measure before anything changes, so a sizer that throws leaves the broker as it was.
+    // Measure before anything changes, so a sizer that throws leaves the broker as it was. A
+    // queue that may dead-letter needs the size too while some queue is byte-limited, so that a
+    // body the sizer cannot measure is refused here, not lost when it is dead-lettered later.
     let size = -1;
+    const mayDeadLetterIntoLimit = this.byteLimitedQueues > 0;
     for (let i = 0; i < count; i++) {
-      if (queues[i]!.needsSize) {
+      const queue = queues[i]!;
+      if (queue.needsSize || (mayDeadLetterIntoLimit && queue.settings.deadLetterExchange !== null)) {
         size = this.measure(content);
         break;
       }
@@ -1558,4 +1610,21 @@ function defaultExchangeRefused(): AmqpError {
   return new AmqpError("ACCESS_REFUSED", "operation not permitted on the default exchange", {
     reason: "default-exchange",
   });
+}
+
+/** What a thrown value says, for an error message (never throws). */
+function errorText(error: unknown): string {
+  try {
+    if (error instanceof Error) return String(error.message);
+  } catch {
+    // A hostile error object: name it by its kind below.
+  }
+  return describeValue(error);
+}
+
+/** Whether `value` looks like a {@link Simulation} (its clock, random source and bus). */
+function isSimulation(value: unknown): value is Simulation {
+  if (value === null || typeof value !== "object") return false;
+  const sim = value as Partial<Simulation>;
+  return typeof sim.now === "number" && typeof sim.random === "object" && typeof sim.bus === "object";
 }

@@ -299,6 +299,20 @@ const CONSUME_OPTIONS = [
 ] as const;
 
 /**
+ * @internal Checks `connection.channel(options)`'s values (the keys are checked by the caller)
+ * before anything is allocated; returns `confirm`.
+ */
+export function checkChannelOptions(options: ChannelOptions | undefined): boolean {
+  const confirm = booleanOption(options?.confirm, "confirm", "AmqpConnection.channel");
+  if (options?.prefetch !== undefined)
+    checkInteger(options.prefetch, "prefetch", "AmqpConnection.channel", 0, 65535);
+  if (options?.globalPrefetch !== undefined) {
+    checkInteger(options.globalPrefetch, "globalPrefetch", "AmqpConnection.channel", 0, 65535);
+  }
+  return confirm;
+}
+
+/**
  * An AMQP channel: where a client declares topology, publishes, consumes and settles deliveries.
  *
  * - **Delivery tags** count from 1 per channel, consumer deliveries and gets alike.
@@ -383,12 +397,7 @@ export class AmqpChannel {
     this.broker = connection.broker;
     this.id = id;
     this.number = number;
-    const confirm = booleanOption(options?.confirm, "confirm", "AmqpConnection.channel");
-    if (options?.prefetch !== undefined)
-      checkInteger(options.prefetch, "prefetch", "AmqpConnection.channel", 0, 65535);
-    if (options?.globalPrefetch !== undefined) {
-      checkInteger(options.globalPrefetch, "globalPrefetch", "AmqpConnection.channel", 0, 65535);
-    }
+    const confirm = checkChannelOptions(options);
     this.confirming = confirm;
     this.consumerPrefetch = options?.prefetch ?? 0;
     this.globalPrefetch = options?.globalPrefetch ?? 0;
@@ -932,7 +941,11 @@ export class AmqpChannel {
       args["x-priority"] = options.priority;
     }
     try {
-      const tag = options?.consumerTag ?? this.broker.generateName("amq.ctag");
+      // RabbitMQ generates a tag for an absent or empty one. Peeked, not drawn: a refusal below
+      // leaves the next generated name as it was.
+      const requestedTag = options?.consumerTag;
+      const generatedTag = requestedTag === undefined || requestedTag === "";
+      const tag = generatedTag ? this.broker.peekName("amq.ctag") : requestedTag;
       if (this.consumers.has(tag)) {
         throw new AmqpError("NOT_ALLOWED", `attempt to reuse consumer tag '${tag}'`, {
           reason: "consumer-tag-reuse",
@@ -980,6 +993,7 @@ export class AmqpChannel {
         onError,
         onCancel: options?.onCancel,
       }) as Consumer;
+      if (generatedTag) this.broker.commitName();
       this.consumers.set(tag, consumer);
       this.connection.consumerAdded();
       const bus = this.broker.sim.bus;

@@ -5,7 +5,7 @@ import { checkOptions, checkString } from "../scheduler/validate.js";
 import { type AmqpError, closedError } from "./amqp-error.js";
 import type { AmqpQueue } from "./amqp-queue.js";
 import type { AmqpBroker } from "./broker.js";
-import { AmqpChannel, type ChannelOptions, type HeldPublish } from "./channel.js";
+import { AmqpChannel, type ChannelOptions, checkChannelOptions, type HeldPublish } from "./channel.js";
 
 /**
  * Options of {@link AmqpBroker.connect}.
@@ -244,6 +244,8 @@ export class AmqpConnection implements Droppable {
   channel(options?: ChannelOptions): AmqpChannel {
     if (this.closedFlag) throw closedError("connection", this.id, this.error);
     checkOptions(options, ["confirm", "prefetch", "globalPrefetch"], "AmqpConnection.channel");
+    // Every value checked before the channel id is drawn: a refusal uses up nothing.
+    checkChannelOptions(options);
     let number = 1;
     while (this.channelMap.has(number)) number++;
     const channel = new AmqpChannel(this, this.broker.nextChannelId(), number, options);

@@ -166,7 +166,16 @@ export class DeadLetterPublisher {
     const deaths = headers["x-death"] as unknown[];
     for (let i = 0; i < count; i++) {
       if (queues[i]!.needsSize) {
-        broker.sizeOf(copy);
+        if (!measured(broker, copy)) {
+          // Bodies are measured at publish while a byte-limited queue exists; this one was
+          // published before the first was declared, and its size cannot be known: dropped,
+          // with an event, never lost to a TypeError.
+          broker.counters.dropped++;
+          if (bus.wants("amqp.drop")) {
+            bus.emit("amqp.drop", { queue: null, messageId: copy.id, reason: "dead-letter-unmeasurable" });
+          }
+          return;
+        }
         break;
       }
     }
@@ -183,5 +192,15 @@ export class DeadLetterPublisher {
       // Dead-letter publishing is unconfirmed: a refusal just drops (or dead-letters) the copy.
       queue.enqueue(copy);
     }
+  }
+}
+
+/** Measures `message` for a byte-limited queue; false when the sizer cannot. */
+function measured(broker: AmqpBroker, message: AmqpMessage): boolean {
+  try {
+    broker.sizeOf(message);
+    return true;
+  } catch {
+    return false;
   }
 }

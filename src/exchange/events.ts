@@ -35,6 +35,9 @@ import type { DeadLetterReason } from "../queue/dead-letter.js";
  * - `dead-letter-exchange-missing`: the queue names a dead-letter exchange that does not exist;
  * - `dead-letter-unroutable`: the dead-letter exchange routed it nowhere;
  * - `dead-letter-cycle`: dropped by cycle detection for one target queue;
+ * - `dead-letter-unmeasurable`: dead-lettered towards a byte-limited queue, but the sizer cannot
+ *   measure its body (published before any byte-limited queue existed; later ones are refused at
+ *   publish with `UNMEASURABLE_BODY`);
  * - `reject-publish`: refused by an `x-overflow: reject-publish` queue;
  * - `purged`, `queue-deleted`: removed with `purge` or with the queue;
  * - `broker-restart`: a non-persistent message of a durable classic queue, lost in a broker restart;
@@ -50,6 +53,7 @@ export type DropReason =
   | "dead-letter-exchange-missing"
   | "dead-letter-unroutable"
   | "dead-letter-cycle"
+  | "dead-letter-unmeasurable"
   | "reject-publish"
   | "purged"
   | "queue-deleted"

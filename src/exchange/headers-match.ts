@@ -1,3 +1,4 @@
+import { describeValue } from "../scheduler/describe-value.js";
 import { InvalidArgumentError } from "../scheduler/errors.js";
 import { checkOneOf, checkOptions } from "../scheduler/validate.js";
 
@@ -137,6 +138,17 @@ export function headersMatch(
   headers: Record<string, unknown> | undefined,
   options?: HeadersMatchOptions,
 ): boolean {
+  // Type checks only (this runs per binding per routed message).
+  if (bindingArgs === null || typeof bindingArgs !== "object" || Array.isArray(bindingArgs)) {
+    throw new InvalidArgumentError(
+      `headersMatch: bindingArgs must be an object (the binding's arguments), got ${describeValue(bindingArgs)}.`,
+    );
+  }
+  if (headers !== undefined && (headers === null || typeof headers !== "object" || Array.isArray(headers))) {
+    throw new InvalidArgumentError(
+      `headersMatch: headers must be an object or undefined (the message's headers), got ${describeValue(headers)}.`,
+    );
+  }
   let exact = false;
   if (options !== undefined) {
     checkOptions(options, ["numericEquality"], "headersMatch");

@@ -1,3 +1,4 @@
+import { describeValue } from "../scheduler/describe-value.js";
 import { InvalidArgumentError } from "../scheduler/errors.js";
 
 /**
@@ -206,9 +207,7 @@ export function parseExpiration(expiration: string): number | string {
 }
 
 function describe(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (value === null || typeof value !== "object") return String(value);
-  return Array.isArray(value) ? "an array" : "an object";
+  return Array.isArray(value) ? "an array" : describeValue(value);
 }
 
 function checkStringProperty(value: unknown, name: string, where: string): void {

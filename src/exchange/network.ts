@@ -1,3 +1,4 @@
+import { describeValue } from "../scheduler/describe-value.js";
 import { InvalidArgumentError } from "../scheduler/errors.js";
 import { checkFunction, checkNonNegative } from "../scheduler/validate.js";
 
@@ -164,7 +165,7 @@ export class AmqpNetwork {
     if (decision === "drop-response") return DROP_RESPONSE;
     if (typeof decision !== "object") {
       throw new InvalidArgumentError(
-        `AmqpNetwork fault hook returned ${JSON.stringify(decision)}; expected "deliver", "drop-request", "drop-response" or { delayRequestMs, delayResponseMs, drop }.`,
+        `AmqpNetwork fault hook returned ${describeValue(decision)}; expected "deliver", "drop-request", "drop-response" or { delayRequestMs, delayResponseMs, drop }.`,
       );
     }
     const requestDelayMs = decision.delayRequestMs ?? 0;

@@ -1,3 +1,6 @@
+import { describeValue } from "../scheduler/describe-value.js";
+import { InvalidArgumentError } from "../scheduler/errors.js";
+
 /**
  * Whether a topic-exchange binding key matches a routing key, by the textbook recursive
  * definition of RabbitMQ's rules. This is the **slow reference**: it re-splits both keys on every
@@ -21,6 +24,8 @@
  * ```
  */
 export function topicMatchesReference(bindingKey: string, routingKey: string): boolean {
+  checkKey(bindingKey, "bindingKey");
+  checkKey(routingKey, "routingKey");
   return matchWords(splitWords(bindingKey), 0, splitWords(routingKey), 0);
 }
 
@@ -41,4 +46,12 @@ function matchWords(binding: readonly string[], b: number, routing: readonly str
   if (r === routing.length) return false;
   if (word === "*" || word === routing[r]) return matchWords(binding, b + 1, routing, r + 1);
   return false;
+}
+
+function checkKey(key: unknown, name: string): void {
+  if (typeof key !== "string") {
+    throw new InvalidArgumentError(
+      `topicMatchesReference: ${name} must be a string, got ${describeValue(key)}.`,
+    );
+  }
 }

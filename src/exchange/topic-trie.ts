@@ -1,3 +1,6 @@
+import { describeValue } from "../scheduler/describe-value.js";
+import { InvalidArgumentError } from "../scheduler/errors.js";
+
 /**
  * One trie node. A binding word `*` or `#` is always a wildcard, so a literal edge can never be
  * labelled `*` or `#`; keeping the wildcard edges out of the literal map lets a routing word `*`
@@ -28,6 +31,13 @@ function isEmptyNode<T>(node: TrieNode<T>): boolean {
 }
 
 // The empty key is zero words in RabbitMQ, although "".split(".") would give one empty word.
+/** Refuses a key that is not a string (the trie's public methods take only strings). */
+function checkKey(key: unknown, name: string, where: string): void {
+  if (typeof key !== "string") {
+    throw new InvalidArgumentError(`${where}: ${name} must be a string, got ${describeValue(key)}.`);
+  }
+}
+
 function splitKey(key: string): string[] {
   return key === "" ? [] : key.split(".");
 }
@@ -91,6 +101,7 @@ export class TopicTrie<T> {
    * ```
    */
   add(bindingKey: string, value: T): boolean {
+    checkKey(bindingKey, "bindingKey", "TopicTrie.add");
     let node = this.root;
     for (const word of splitKey(bindingKey)) {
       const belowHash = node.seen !== null;
@@ -127,6 +138,7 @@ export class TopicTrie<T> {
    * ```
    */
   remove(bindingKey: string, value: T): boolean {
+    checkKey(bindingKey, "bindingKey", "TopicTrie.remove");
     const words = splitKey(bindingKey);
     const path: TrieNode<T>[] = [this.root];
     let node: TrieNode<T> | null | undefined = this.root;
@@ -168,6 +180,7 @@ export class TopicTrie<T> {
    * ```
    */
   has(bindingKey: string, value: T): boolean {
+    checkKey(bindingKey, "bindingKey", "TopicTrie.has");
     let node: TrieNode<T> | null | undefined = this.root;
     for (const word of splitKey(bindingKey)) {
       node = word === "*" ? node.star : word === "#" ? node.hash : node.literal?.get(word);
@@ -189,6 +202,11 @@ export class TopicTrie<T> {
    * ```
    */
   match(routingKey: string, out: Set<T>): void {
+    // Two type checks, the only work this adds to routing.
+    checkKey(routingKey, "routingKey", "TopicTrie.match");
+    if (!(out instanceof Set)) {
+      throw new InvalidArgumentError(`TopicTrie.match: out must be a Set, got ${describeValue(out)}.`);
+    }
     this.lastMatchVisits = 0;
     if (this.bindingCount === 0) return;
     const wordCount = this.splitRoutingKey(routingKey);

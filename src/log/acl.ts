@@ -1,3 +1,4 @@
+import { describeValue } from "../scheduler/describe-value.js";
 import { InvalidArgumentError } from "../scheduler/errors.js";
 import type { LogCluster } from "./cluster.js";
 
@@ -245,7 +246,7 @@ export function bindingProblem(binding: AclBinding): AclProblem | null {
   if (resourceType === R.CLUSTER && resourceName !== CLUSTER_RESOURCE_NAME)
     return bad(`The only valid name for the CLUSTER resource is ${CLUSTER_RESOURCE_NAME}`);
   if (!/^[^:]+:.+$/.test(principal))
-    return bad(`Could not parse principal ${JSON.stringify(principal)}: expected "User:<name>"`);
+    return bad(`Could not parse principal ${describeValue(principal)}: expected "User:<name>"`);
   if (operation !== O.ALL && !(SUPPORTED[resourceType] ?? []).includes(operation))
     return bad(`Operation ${operation} is not supported on resource type ${resourceType}`);
   return null;

@@ -1,3 +1,4 @@
+import { describeValue } from "../scheduler/describe-value.js";
 import { InvalidArgumentError, invariant } from "../scheduler/errors.js";
 import type { RepeatingHandle, Simulation } from "../scheduler/simulation.js";
 import {
@@ -333,7 +334,7 @@ export class LogCluster {
     validatePartitionCount(partitions, where);
     const config = resolveTopicConfig(options.config, this.options.topicDefaults, `${where}: config`);
     if (this.topics.has(name)) {
-      throw new LogError("TOPIC_ALREADY_EXISTS", `${where}: topic ${JSON.stringify(name)} already exists.`, {
+      throw new LogError("TOPIC_ALREADY_EXISTS", `${where}: topic ${describeValue(name)} already exists.`, {
         topic: name,
       });
     }
@@ -449,13 +450,33 @@ export class LogCluster {
     if (topic === undefined) {
       throw new LogError(
         "UNKNOWN_TOPIC_OR_PARTITION",
-        `${where}: topic ${JSON.stringify(name)} does not exist. Known topics: ${this.listTopics().join(", ") || "none"}.`,
+        `${where}: topic ${describeValue(name)} does not exist. Known topics: ${this.listTopics().join(", ") || "none"}.`,
         {
           topic: name,
         },
       );
     }
     return topic;
+  }
+
+  /** @internal The topic, or undefined when there is none (no auto-creation). */
+  findTopic(name: string): Topic | undefined {
+    return this.topics.get(name);
+  }
+
+  /**
+   * @internal The partition count `resolveTopic(name)` would give, without creating anything: a
+   * send validates its partition against it before the topic is auto-created.
+   */
+  prospectivePartitionCount(name: string, where: string): number {
+    const existing = this.topics.get(name);
+    if (existing !== undefined) return existing.partitionCount;
+    if (this.options.autoCreateTopics) {
+      this.checkOpen(where);
+      validateTopicName(name, where);
+      return this.options.defaultPartitions;
+    }
+    return this.topic(name, where).partitionCount;
   }
 
   /** @internal The topic, created on the fly when `autoCreateTopics` is on. */
@@ -940,7 +961,7 @@ export class LogCluster {
     if (state === undefined) {
       throw new LogError(
         "GROUP_ID_NOT_FOUND",
-        `${where}: group ${JSON.stringify(groupId)} does not exist. Known groups: ${this.listGroups().join(", ") || "none"}.`,
+        `${where}: group ${describeValue(groupId)} does not exist. Known groups: ${this.listGroups().join(", ") || "none"}.`,
         {
           groupId,
         },

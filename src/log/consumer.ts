@@ -1,3 +1,4 @@
+import { describeValue } from "../scheduler/describe-value.js";
 import { InvalidArgumentError, invariant } from "../scheduler/errors.js";
 import { CRASH_POINTS, type Droppable, neverSettles } from "../scheduler/process.js";
 import {
@@ -597,6 +598,7 @@ export class Consumer implements Droppable {
     partitions: readonly TopicPartition[],
   ): { topic: string; partition: number; offset: number | null }[] {
     const where = "Consumer.committed";
+    this.checkOpen(where);
     const list = checkPartitionList(partitions, "partitions", where);
     const groupId = this.requireGroup(where);
     return list.map((tp) => ({
@@ -615,6 +617,7 @@ export class Consumer implements Droppable {
    * ```
    */
   position(partition: TopicPartition): number {
+    this.checkOpen("Consumer.position");
     const a = this.assignedEntry(partition, "Consumer.position");
     const log = this.cluster.partition(a.topic, a.partition, "Consumer.position");
     this.resolvePosition(a, log);
@@ -668,14 +671,21 @@ export class Consumer implements Droppable {
    * ```
    */
   pause(partitions: readonly TopicPartition[]): void {
-    for (const tp of checkPartitionList(partitions, "partitions", "Consumer.pause"))
-      this.assignedEntry(tp, "Consumer.pause").paused = true;
+    this.setPaused(partitions, true, "Consumer.pause");
   }
 
   /** Resumes fetching from paused partitions. */
   resume(partitions: readonly TopicPartition[]): void {
-    for (const tp of checkPartitionList(partitions, "partitions", "Consumer.resume"))
-      this.assignedEntry(tp, "Consumer.resume").paused = false;
+    this.setPaused(partitions, false, "Consumer.resume");
+  }
+
+  /** Pauses or resumes every listed partition, or none when one of them is not assigned. */
+  private setPaused(partitions: readonly TopicPartition[], paused: boolean, where: string): void {
+    this.checkOpen(where);
+    const entries = checkPartitionList(partitions, "partitions", where).map((tp) =>
+      this.assignedEntry(tp, where),
+    );
+    for (const a of entries) a.paused = paused;
   }
 
   /** Paused partitions, sorted. */
@@ -687,6 +697,7 @@ export class Consumer implements Droppable {
 
   /** Log end offsets (the last stable offset under read_committed) of partitions. */
   endOffsets(partitions: readonly TopicPartition[]): TopicPartitionOffset[] {
+    this.checkOpen("Consumer.endOffsets");
     return checkPartitionList(partitions, "partitions", "Consumer.endOffsets").map((tp) => {
       const log = this.cluster.partition(tp.topic, tp.partition, "Consumer.endOffsets");
       return {
@@ -698,6 +709,7 @@ export class Consumer implements Droppable {
 
   /** Log start offsets of partitions. */
   beginningOffsets(partitions: readonly TopicPartition[]): TopicPartitionOffset[] {
+    this.checkOpen("Consumer.beginningOffsets");
     return checkPartitionList(partitions, "partitions", "Consumer.beginningOffsets").map((tp) => ({
       ...tp,
       offset: this.cluster.partition(tp.topic, tp.partition, "Consumer.beginningOffsets").logStartOffset,
@@ -714,6 +726,7 @@ export class Consumer implements Droppable {
    * ```
    */
   currentLag(partition: TopicPartition): number | null {
+    this.checkOpen("Consumer.currentLag");
     const a = this.assignedEntry(partition, "Consumer.currentLag");
     if (a.position === null) return null;
     return Math.max(0, this.endOf(this.cluster.partition(a.topic, a.partition)) - a.position);
@@ -1360,7 +1373,7 @@ function resolveAssignors(list: readonly (AssignorName | Assignor)[], where: str
       const assignor = ASSIGNORS[item as AssignorName];
       if (assignor === undefined) {
         throw new InvalidArgumentError(
-          `${where}: unknown assignor ${JSON.stringify(item)}; known: ${Object.keys(ASSIGNORS).join(", ")}.`,
+          `${where}: unknown assignor ${describeValue(item)}; known: ${Object.keys(ASSIGNORS).join(", ")}.`,
         );
       }
       return assignor;

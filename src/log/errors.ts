@@ -15,6 +15,7 @@ export const KAFKA_ERRORS = {
   OFFSET_OUT_OF_RANGE: { kafkaName: "OFFSET_OUT_OF_RANGE", kafkaCode: 1, retriable: false },
   UNKNOWN_TOPIC_OR_PARTITION: { kafkaName: "UNKNOWN_TOPIC_OR_PARTITION", kafkaCode: 3, retriable: true },
   REQUEST_TIMED_OUT: { kafkaName: "REQUEST_TIMED_OUT", kafkaCode: 7, retriable: true },
+  MESSAGE_TOO_LARGE: { kafkaName: "MESSAGE_TOO_LARGE", kafkaCode: 10, retriable: false },
   COORDINATOR_NOT_AVAILABLE: { kafkaName: "COORDINATOR_NOT_AVAILABLE", kafkaCode: 15, retriable: true },
   INVALID_TOPIC_NAME: { kafkaName: "INVALID_TOPIC_EXCEPTION", kafkaCode: 17, retriable: false },
   ILLEGAL_GENERATION: { kafkaName: "ILLEGAL_GENERATION", kafkaCode: 22, retriable: false },

@@ -1,3 +1,4 @@
+import { describeValue } from "../scheduler/describe-value.js";
 import { invariant } from "../scheduler/errors.js";
 import type { RepeatingHandle, Simulation } from "../scheduler/simulation.js";
 import type { Assignor, AssignorMember, TopicPartition } from "./assignors/types.js";
@@ -563,14 +564,14 @@ export class GroupCoordinator {
     if (state === undefined) {
       throw new LogError(
         "GROUP_ID_NOT_FOUND",
-        `deleteGroup: group ${JSON.stringify(groupId)} does not exist.`,
+        `deleteGroup: group ${describeValue(groupId)} does not exist.`,
         { groupId },
       );
     }
     if (state.phase !== "Empty") {
       throw new LogError(
         "NON_EMPTY_GROUP",
-        `deleteGroup: group ${JSON.stringify(groupId)} still has ${state.joinOrder.length} member(s); stop them first.`,
+        `deleteGroup: group ${describeValue(groupId)} still has ${state.joinOrder.length} member(s); stop them first.`,
         {
           groupId,
         },

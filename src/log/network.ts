@@ -1,3 +1,4 @@
+import { describeValue } from "../scheduler/describe-value.js";
 import { InvalidArgumentError } from "../scheduler/errors.js";
 import { checkFunction, checkNonNegative } from "../scheduler/validate.js";
 import type { TopicPartition } from "./assignors/types.js";
@@ -158,7 +159,7 @@ export class Network {
     if (decision === "drop-response") return { ...DELIVER, dropResponse: true, action: "drop-response" };
     if (typeof decision !== "object") {
       throw new InvalidArgumentError(
-        `Network fault hook returned ${JSON.stringify(decision)}; expected "deliver", "drop-request", "drop-response" or { delayRequestMs, delayResponseMs, drop }.`,
+        `Network fault hook returned ${describeValue(decision)}; expected "deliver", "drop-request", "drop-response" or { delayRequestMs, delayResponseMs, drop }.`,
       );
     }
     const requestDelayMs = decision.delayRequestMs ?? 0;

@@ -1,3 +1,4 @@
+import { describeValue } from "../scheduler/describe-value.js";
 import { invariant } from "../scheduler/errors.js";
 import type { EventBus } from "../scheduler/event-bus.js";
 import type { AbortedTxn } from "./aborted-index.js";
@@ -520,7 +521,7 @@ export class PartitionLog {
     if (!Number.isInteger(offset) || offset < 0 || offset > this.logEndOffset) {
       throw new LogError(
         "OFFSET_OUT_OF_RANGE",
-        `deleteRecords: offset ${offset} of ${this.topic}-${this.partition} is outside [0, ${this.logEndOffset}].`,
+        `deleteRecords: offset ${describeValue(offset)} of ${this.topic}-${this.partition} is outside [0, ${this.logEndOffset}].`,
         { topic: this.topic, partition: this.partition, offset, logEndOffset: this.logEndOffset },
       );
     }

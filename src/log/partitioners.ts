@@ -1,3 +1,4 @@
+import { describeValue } from "../scheduler/describe-value.js";
 import { InvalidArgumentError } from "../scheduler/errors.js";
 import { checkFunction, checkInteger, checkOptions, checkString } from "../scheduler/validate.js";
 import { kafkajsLegacyMurmur2, murmur2, toPositive } from "./murmur2.js";
@@ -83,7 +84,7 @@ function checkInput(input: PartitionInput, where: string): void {
 function checkPartition(value: unknown, partitionCount: number, what: string, where: string): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value >= partitionCount) {
     throw new InvalidArgumentError(
-      `${where}: ${what} must be an integer in [0, ${partitionCount}), got ${String(value)}.`,
+      `${where}: ${what} must be an integer in [0, ${partitionCount}), got ${describeValue(value)}.`,
       "INVALID_PARTITION",
       { partition: value, partitionCount },
     );
@@ -99,7 +100,7 @@ function explicitPartition(input: PartitionInput, where: string): number | undef
 function checkPicked(value: number, bound: number, where: string): number {
   if (!Number.isInteger(value) || value < 0 || value >= bound) {
     throw new InvalidArgumentError(
-      `${where}: pickInt(${bound}) returned ${value}, expected an integer in [0, ${bound}).`,
+      `${where}: pickInt(${bound}) returned ${describeValue(value)}, expected an integer in [0, ${bound}).`,
     );
   }
   return value;

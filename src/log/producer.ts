@@ -1,3 +1,4 @@
+import { describeValue } from "../scheduler/describe-value.js";
 import { InvalidArgumentError, invariant } from "../scheduler/errors.js";
 import { type Droppable, neverSettles } from "../scheduler/process.js";
 import type { TimerId } from "../scheduler/timer-queue.js";
@@ -74,7 +75,10 @@ export interface ProducerOptions {
   requestTimeoutMs?: number;
   /** `max.in.flight.requests.per.connection`. Default 5. */
   maxInFlightRequestsPerConnection?: number;
-  /** `max.request.size`: bytes of batches per request. Default 1048576. */
+  /**
+   * `max.request.size`: bytes of batches per request, and the largest record (or batch) accepted;
+   * a larger record is refused at `send` with MESSAGE_TOO_LARGE. Default 1048576.
+   */
   maxRequestSize?: number;
   /**
    * `enable.idempotence`. Default true when compatible (acks all, retries > 0, in-flight ≤ 5) as in
@@ -259,6 +263,8 @@ export class Producer implements Droppable {
   private fatal: LogError | null = null;
   private idleWaiters: (() => void)[] = [];
   private readonly sizer;
+  /** Bytes a batch may hold: `batchSize`, but never more than one request may carry. */
+  private readonly batchLimit: number;
   /** Records acknowledged so far. */
   acked = 0;
   /** Records that failed for good so far. */
@@ -275,7 +281,7 @@ export class Producer implements Droppable {
     const rawAcks = options.acks ?? PRODUCER_DEFAULTS.acks;
     if (rawAcks !== 0 && rawAcks !== 1 && rawAcks !== -1 && rawAcks !== "all") {
       throw new InvalidArgumentError(
-        `${where}: acks must be 0, 1, -1 or "all", got ${JSON.stringify(rawAcks)}.`,
+        `${where}: acks must be 0, 1, -1 or "all", got ${describeValue(rawAcks)}.`,
       );
     }
     const acks: 0 | 1 | -1 = rawAcks === "all" ? -1 : rawAcks;
@@ -335,6 +341,7 @@ export class Producer implements Droppable {
     this.clientId = clientId;
     this.cluster = cluster;
     this.sizer = cluster.options.sizer ?? defaultSizer;
+    this.batchLimit = Math.min(config.batchSize, config.maxRequestSize);
     this.partitioner = makePartitioner(
       options.partitioner ?? PRODUCER_DEFAULTS.partitioner,
       cluster,
@@ -394,8 +401,9 @@ export class Producer implements Droppable {
   }
 
   /**
-   * Sends a record. Throws at once for bad input, an unknown topic (unless the cluster
-   * auto-creates) or a closed producer; otherwise returns a promise of its metadata, rejected
+   * Sends a record. Throws at once for bad input, a value the sizer cannot measure
+   * (INVALID_SIZE), a record larger than `maxRequestSize` (MESSAGE_TOO_LARGE), an unknown topic
+   * (unless the cluster auto-creates) or a closed producer, changing nothing; otherwise returns a promise of its metadata, rejected
    * with DELIVERY_TIMEOUT, INVALID_RECORD, … when delivery fails for good.
    *
    * @example
@@ -419,21 +427,34 @@ export class Producer implements Droppable {
     if (record.value === undefined) {
       throw new InvalidArgumentError(`${where}: value is required (use null for a tombstone).`);
     }
+    const key = record.key ?? null;
+    const headers = record.headers ?? null;
+    // Measured (and refused) before anything can change: topic auto-creation, partitioner state.
+    const size = keySize(key) + this.measure(record.value, where) + headersSize(headers);
+    if (size > this.config.maxRequestSize) {
+      throw new LogError(
+        "MESSAGE_TOO_LARGE",
+        `${where}: the record is ${size} bytes, larger than maxRequestSize (${this.config.maxRequestSize} bytes, Kafka's max.request.size); send a smaller record or raise maxRequestSize.`,
+        { topic: record.topic, size, maxRequestSize: this.config.maxRequestSize },
+      );
+    }
     // Transactional: only inside a transaction (checked before anything — topic auto-creation,
     // partitioner state — can change); the before-send fault point may crash the producer here.
     // A process that died at the transactional send's crash point never hears back.
     if (this.txn?.checkSend(where) === true) return neverSettles();
-    const topic = this.cluster.resolveTopic(record.topic, where);
-    const key = record.key ?? null;
-    const headers = record.headers ?? null;
-    const size = keySize(key) + this.sizer(record.value) + headersSize(headers);
+    // The partition is resolved against the count the topic has (or would get when auto-created),
+    // so a refused partition leaves no auto-created topic behind.
+    const existing = this.cluster.findTopic(record.topic);
+    const partitionCount =
+      existing?.partitionCount ?? this.cluster.prospectivePartitionCount(record.topic, where);
     const partition = resolvePartition(this.partitioner, {
-      topic: topic.name,
+      topic: record.topic,
       key: key === null ? null : typeof key === "string" ? utf8Bytes(key) : key,
-      partitionCount: topic.partitionCount,
+      partitionCount,
       valueSizeBytes: size,
       ...(record.partition === undefined || record.partition === null ? {} : { partition: record.partition }),
     });
+    const topic = existing ?? this.cluster.resolveTopic(record.topic, where);
     const sim = this.cluster.sim;
     const deferred = sim.deferred<RecordMetadata>();
     deferred.promise.catch(noop);
@@ -766,6 +787,27 @@ export class Producer implements Droppable {
     return q;
   }
 
+  /** Runs the sizer on a value, refusing a value it cannot measure or a size it must not return. */
+  private measure(value: unknown, where: string): number {
+    let size: unknown;
+    try {
+      size = this.sizer(value);
+    } catch (error) {
+      throw new InvalidArgumentError(
+        `${where}: the sizer cannot measure the value ${describeValue(value)} (${error instanceof Error ? describeValue(error.message) : describeValue(error)}); send bytes, a string or JSON-serialisable data, or give the cluster a sizer that can.`,
+        "INVALID_SIZE",
+        { cause: error },
+      );
+    }
+    if (typeof size !== "number" || !Number.isFinite(size) || size < 0) {
+      throw new InvalidArgumentError(
+        `${where}: the sizer returned ${describeValue(size)} for a record value; it must return a finite number ≥ 0.`,
+        "INVALID_SIZE",
+      );
+    }
+    return size;
+  }
+
   private append(
     topic: string,
     partition: number,
@@ -780,7 +822,7 @@ export class Producer implements Droppable {
     const q = this.queueFor(topic, partition);
     const now = this.cluster.sim.now;
     let batch = q.open;
-    if (batch !== null && batch.count > 0 && batch.bytes + size > this.config.batchSize) {
+    if (batch !== null && batch.count > 0 && batch.bytes + size > this.batchLimit) {
       this.closeBatch(q);
       batch = null;
     }
@@ -798,7 +840,7 @@ export class Producer implements Droppable {
     batch.resolvers.push(resolve);
     batch.rejecters.push(reject);
     batch.bytes += size;
-    if (batch.bytes >= this.config.batchSize) this.closeBatch(q);
+    if (batch.bytes >= this.batchLimit) this.closeBatch(q);
     if (this.config.lingerMs === 0 || q.ready.length > 0) this.scheduleDrain();
   }
 
@@ -1240,7 +1282,7 @@ function makePartitioner(
       return new KafkajsLegacyPartitioner({ pickInt });
     default:
       throw new InvalidArgumentError(
-        `Producer: partitioner must be "sticky", "round-robin", "kafkajs", "kafkajs-legacy", a Partitioner or a function, got ${JSON.stringify(choice)}.`,
+        `Producer: partitioner must be "sticky", "round-robin", "kafkajs", "kafkajs-legacy", a Partitioner or a function, got ${describeValue(choice)}.`,
       );
   }
 }

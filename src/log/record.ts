@@ -1,3 +1,4 @@
+import { describeValue } from "../scheduler/describe-value.js";
 import { InvalidArgumentError } from "../scheduler/errors.js";
 import { checkFinite, checkInteger, checkOptions, checkString } from "../scheduler/validate.js";
 import type { TopicPartition } from "./assignors/types.js";
@@ -200,7 +201,7 @@ export function checkHeaders(
     for (const v of values) {
       if (typeof v !== "string" && !(v instanceof Uint8Array)) {
         throw new InvalidArgumentError(
-          `${where}: header ${JSON.stringify(name)} must be a string or a Uint8Array (or a list of them).`,
+          `${where}: header ${describeValue(name)} must be a string or a Uint8Array (or a list of them).`,
         );
       }
     }

@@ -1,3 +1,4 @@
+import { describeValue } from "../scheduler/describe-value.js";
 import { InvalidArgumentError } from "../scheduler/errors.js";
 import { checkOptions } from "../scheduler/validate.js";
 import { LogError } from "./errors.js";
@@ -137,7 +138,7 @@ export function resolveTopicConfig(
   if (!["delete", "compact", "compact,delete"].includes(merged.cleanupPolicy)) {
     invalidConfig(
       where,
-      `cleanupPolicy must be "delete", "compact" or "compact,delete", got ${JSON.stringify(merged.cleanupPolicy)}.`,
+      `cleanupPolicy must be "delete", "compact" or "compact,delete", got ${describeValue(merged.cleanupPolicy)}.`,
       "cleanup.policy",
       merged.cleanupPolicy,
     );
@@ -145,7 +146,7 @@ export function resolveTopicConfig(
   if (merged.messageTimestampType !== "CreateTime" && merged.messageTimestampType !== "LogAppendTime") {
     invalidConfig(
       where,
-      `messageTimestampType must be "CreateTime" or "LogAppendTime", got ${JSON.stringify(merged.messageTimestampType)}.`,
+      `messageTimestampType must be "CreateTime" or "LogAppendTime", got ${describeValue(merged.messageTimestampType)}.`,
       "message.timestamp.type",
       merged.messageTimestampType,
     );
@@ -176,7 +177,7 @@ export function topicConfigFromEntries(
     if (key === undefined) {
       throw new LogError(
         "INVALID_CONFIG",
-        `Unsupported topic config ${JSON.stringify(entry?.name)}; brokerlab models ${[...byName.keys()].join(", ")}.`,
+        `Unsupported topic config ${describeValue(entry?.name)}; brokerlab models ${[...byName.keys()].join(", ")}.`,
         { config: entry?.name },
       );
     }
@@ -217,7 +218,7 @@ export function validateTopicName(name: unknown, where = "createTopic"): asserts
   else if (name.length > 249) problem = `is ${name.length} characters long; the maximum is 249`;
   else if (!TOPIC_NAME.test(name)) problem = "may contain only ASCII letters, digits, '.', '_' and '-'";
   if (problem !== null) {
-    throw new LogError("INVALID_TOPIC_NAME", `${where}: topic name ${JSON.stringify(name)} ${problem}.`, {
+    throw new LogError("INVALID_TOPIC_NAME", `${where}: topic name ${describeValue(name)} ${problem}.`, {
       topic: name,
     });
   }

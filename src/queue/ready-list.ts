@@ -60,7 +60,7 @@ class SeqHeap<E extends Sequenced> {
   }
 
   sorted(): E[] {
-    return [...this.items].sort((a, b) => a.seq - b.seq);
+    return this.items.slice().sort((a, b) => a.seq - b.seq);
   }
 
   clear(): void {
@@ -142,8 +142,9 @@ export class ReadyList<E extends Sequenced = QueueEntry> {
   /** Every ready entry in delivery order, without removing them. */
   toArray(): E[] {
     const out = this.front === null ? [] : this.front.sorted();
-    if (this.returns !== null) out.push(...this.returns.toArray());
-    out.push(...this.main.toArray());
+    // A loop, not `push(...items)`: spreading 125 000 arguments overflows the stack.
+    if (this.returns !== null) appendAll(out, this.returns.toArray());
+    appendAll(out, this.main.toArray());
     return out;
   }
 
@@ -165,4 +166,9 @@ export class ReadyList<E extends Sequenced = QueueEntry> {
       returned: this.returns === null ? [] : this.returns.toArray(),
     };
   }
+}
+
+/** Appends `items` to `out` one by one (no spread: any length is fine). */
+function appendAll<E>(out: E[], items: readonly E[]): void {
+  for (let i = 0; i < items.length; i++) out.push(items[i] as E);
 }

@@ -1,4 +1,5 @@
 import { withGlobal } from "@sinonjs/fake-timers";
+import { describeValue } from "./describe-value.js";
 import { InvalidArgumentError, InvalidStateError, InvariantError } from "./errors.js";
 import type { Incarnation } from "./process.js";
 import type { Simulation } from "./simulation.js";
@@ -174,7 +175,7 @@ export function installTimers(sim: Simulation, options: InstallTimersOptions = {
   checkOptions(options, ["date"], "installTimers");
   const fakeDate = options.date ?? true;
   if (typeof fakeDate !== "boolean") {
-    throw new InvalidArgumentError(`installTimers: date must be a boolean, got ${String(fakeDate)}.`);
+    throw new InvalidArgumentError(`installTimers: date must be a boolean, got ${describeValue(fakeDate)}.`);
   }
   if (active !== null) {
     throw new InvalidStateError(

@@ -1,3 +1,4 @@
+import { describeValue } from "./describe-value.js";
 import { InvalidArgumentError, InvalidStateError, invariant } from "./errors.js";
 import { checkFunction, checkNonNegative, checkOptions, checkString } from "./validate.js";
 
@@ -468,7 +469,7 @@ export function checkDroppable(resource: unknown, where: string): void {
     typeof (resource as Droppable).drop !== "function"
   ) {
     throw new InvalidArgumentError(
-      `${where}: expected a client with a drop() method (a connection, producer or consumer), got ${String(resource)}.`,
+      `${where}: expected a client with a drop() method (a connection, producer or consumer), got ${describeValue(resource)}.`,
     );
   }
 }

@@ -1,3 +1,4 @@
+import { describeValue } from "./describe-value.js";
 import { InvalidArgumentError } from "./errors.js";
 import { checkFinite, checkInteger, checkString } from "./validate.js";
 
@@ -13,6 +14,19 @@ import { checkFinite, checkInteger, checkString } from "./validate.js";
  *
  * A forked stream depends only on the root seed and its path, never on how many numbers other
  * streams have drawn: adding a fault (which draws from `fork("faults")`) shifts no other choice.
+ *
+ * Naming rules (what makes two streams the same):
+ * - **Streams are named, not numbered.** The same path always gives the same numbers, so name a
+ *   stream by what the user named (a client id, a queue name, a vhost), never by creation order
+ *   or a counter: a counter in a name (`"client:3"`) makes every stream after it shift when an
+ *   unrelated object is created first.
+ * - **`fork("a/b")` is not `fork("a").fork("b")`.** A `/` (and `%`) inside a name is escaped in
+ *   the path (`"root/a%2Fb"` vs `"root/a/b"`), so a user-given name can never alias a nested
+ *   stream. Names without `/` or `%` appear in the path as they are.
+ * - **Seed `1` equals seed `"1"`.** A number seed is used as its decimal text (`String(seed)`),
+ *   so `1`, `1.0` and `"1"` give the same run, and `-0` the same as `0`; `"01"` and `1` differ.
+ *   This is kept on purpose so that a seed read back from a log line or an environment variable
+ *   (text) replays the run that printed it (a number).
  *
  * @example
  * ```ts
@@ -32,9 +46,14 @@ export class RandomSource {
   private d: number;
   private readonly forks = new Map<string, RandomSource>();
 
+  /**
+   * @param seed the root seed; a number is used as its decimal text (`1` and `"1"` are the same seed).
+   * @param path the stream's path, `"root"` for a root source; {@link fork} builds the others.
+   */
   constructor(seed: number | string = 1, path = "root") {
     if (typeof seed === "number") checkFinite(seed, "seed", "RandomSource");
     else checkString(seed, "seed", "RandomSource");
+    checkString(path, "path", "RandomSource", true);
     this.seedText = String(seed);
     this.path = path;
     const [a, b, c, d] = cyrb128(`${this.seedText}\u0000${path}`);
@@ -47,13 +66,14 @@ export class RandomSource {
 
   /**
    * The independent stream named `name` under this one. The same name always returns the same
-   * stream object, so every part of a model that asks for `"faults"` shares one stream.
+   * stream object, so every part of a model that asks for `"faults"` shares one stream. A `/` in
+   * `name` does not nest: `fork("a/b")` and `fork("a").fork("b")` are different streams.
    */
   fork(name: string): RandomSource {
     checkString(name, "name", "RandomSource.fork", true);
     let stream = this.forks.get(name);
     if (stream === undefined) {
-      stream = new RandomSource(this.seedText, `${this.path}/${name}`);
+      stream = new RandomSource(this.seedText, `${this.path}/${escapeSegment(name)}`);
       this.forks.set(name, stream);
     }
     return stream;
@@ -102,7 +122,7 @@ export class RandomSource {
   bernoulli(p: number): boolean {
     if (typeof p !== "number" || !(p >= 0 && p <= 1)) {
       throw new InvalidArgumentError(
-        `RandomSource.bernoulli: p must be a probability in [0, 1], got ${String(p)}.`,
+        `RandomSource.bernoulli: p must be a probability in [0, 1], got ${describeValue(p)}.`,
       );
     }
     return this.float() < p;
@@ -133,7 +153,7 @@ export class RandomSource {
   exponential(mean: number): number {
     if (typeof mean !== "number" || !Number.isFinite(mean) || mean <= 0) {
       throw new InvalidArgumentError(
-        `RandomSource.exponential: mean must be a finite number > 0, got ${String(mean)}.`,
+        `RandomSource.exponential: mean must be a finite number > 0, got ${describeValue(mean)}.`,
       );
     }
     return -mean * Math.log(1 - this.float());
@@ -144,7 +164,7 @@ export class RandomSource {
     checkFinite(mean, "mean", "RandomSource.normal");
     if (typeof stdDev !== "number" || !Number.isFinite(stdDev) || stdDev < 0) {
       throw new InvalidArgumentError(
-        `RandomSource.normal: stdDev must be a finite number ≥ 0, got ${String(stdDev)}.`,
+        `RandomSource.normal: stdDev must be a finite number ≥ 0, got ${describeValue(stdDev)}.`,
       );
     }
     const u1 = 1 - this.float(); // (0, 1]: log stays finite
@@ -159,6 +179,15 @@ export class RandomSource {
   lognormal(mu: number, sigma: number): number {
     return Math.exp(this.normal(mu, sigma));
   }
+}
+
+/**
+ * A fork name as one path segment: `%` and `/` percent-encoded, so that no name can spell a nested
+ * path. Names with neither (all of brokerlab's own) are unchanged, and so are their streams.
+ */
+function escapeSegment(name: string): string {
+  if (!name.includes("/") && !name.includes("%")) return name;
+  return name.replaceAll("%", "%25").replaceAll("/", "%2F");
 }
 
 /** cyrb128: a fast 128-bit string hash (public domain, bryc). Used only to seed streams. */

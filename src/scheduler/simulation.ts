@@ -1,5 +1,6 @@
 import { AutoRunner } from "./auto-runner.js";
 import { CronSchedule, type CronScheduleOptions } from "./cron-schedule.js";
+import { describeValue } from "./describe-value.js";
 import { BrokerlabError, InvalidArgumentError, InvalidStateError, invariant } from "./errors.js";
 import { EventBus } from "./event-bus.js";
 import { RepeatingHandle, TimerHandle } from "./handles.js";
@@ -27,7 +28,7 @@ import {
 import { RandomSource } from "./random.js";
 import { RealtimeRunner } from "./realtime-runner.js";
 import { BACKGROUND, INTERNAL, type TimerCallback, type TimerId, TimerQueue } from "./timer-queue.js";
-import { TraceRecorder } from "./trace.js";
+import { type TraceKeep, TraceRecorder, traceCapacity } from "./trace.js";
 import {
   checkFinite,
   checkFunction,
@@ -141,6 +142,11 @@ class OwnedCall {
 interface LabeledCallback {
   fn: () => unknown;
   label: string;
+}
+
+/** A timer label, when given, must be a string: it is printed later by describePending() and runaway reports. */
+function checkLabel(options: TimerOptions | undefined, where: string): void {
+  if (options?.label !== undefined) checkString(options.label, "label", where);
 }
 
 function invokeLabeled(entry: LabeledCallback): unknown {
@@ -430,7 +436,8 @@ export class Simulation {
    * broker models: it belongs to no process (broker-side work); returns an id for {@link cancel}.
    */
   schedule<A>(time: number, fn: (arg: A) => unknown, arg?: A): TimerId {
-    if (!(time >= this.nowMs) || !Number.isFinite(time)) this.refuseTime(time, "schedule");
+    if (typeof time !== "number" || !(time >= this.nowMs) || !Number.isFinite(time))
+      this.refuseTime(time, "schedule");
     if (typeof fn !== "function") checkFunction(fn, "fn", "Simulation.schedule");
     return this.push(time, fn as TimerCallback, arg, 0);
   }
@@ -451,7 +458,8 @@ export class Simulation {
    * models' idle loops (heartbeat requests, long-poll timeouts) that re-arm themselves forever.
    */
   scheduleBackground<A>(time: number, fn: (arg: A) => unknown, arg?: A): TimerId {
-    if (!(time >= this.nowMs) || !Number.isFinite(time)) this.refuseTime(time, "scheduleBackground");
+    if (typeof time !== "number" || !(time >= this.nowMs) || !Number.isFinite(time))
+      this.refuseTime(time, "scheduleBackground");
     if (typeof fn !== "function") checkFunction(fn, "fn", "Simulation.scheduleBackground");
     return this.push(time, fn as TimerCallback, arg, BACKGROUND);
   }
@@ -465,13 +473,18 @@ export class Simulation {
     this.runner?.nudge();
   }
 
-  /** Cancels a timer by id. Returns false if it already fired or was cancelled. */
+  /**
+   * Cancels a timer by id. Returns false if it already fired or was cancelled (or the number names
+   * no timer). Anything but a number is refused with `INVALID_TIMER_ID`.
+   */
   cancel(id: TimerId): boolean {
+    if (typeof id !== "number") this.refuseTimerId(id, "cancel");
     return this.queue.cancel(id);
   }
 
-  /** True while the timer with this id has neither fired nor been cancelled. */
+  /** True while the timer with this id has neither fired nor been cancelled. Ids must be numbers (`INVALID_TIMER_ID`). */
   isPending(id: TimerId): boolean {
+    if (typeof id !== "number") this.refuseTimerId(id, "isPending");
     return this.queue.isPending(id);
   }
 
@@ -482,6 +495,7 @@ export class Simulation {
     checkFinite(time, "time", "Simulation.at");
     checkFunction(fn, "fn", "Simulation.at");
     checkOptions(options, ["label"], "Simulation.at");
+    checkLabel(options, "Simulation.at");
     if (time < this.nowMs) this.refuseTime(time, "at");
     return this.handleFor(time, fn, options?.label);
   }
@@ -491,6 +505,7 @@ export class Simulation {
     checkNonNegative(delayMs, "delayMs", "Simulation.after");
     checkFunction(fn, "fn", "Simulation.after");
     checkOptions(options, ["label"], "Simulation.after");
+    checkLabel(options, "Simulation.after");
     return this.handleFor(this.nowMs + delayMs, fn, options?.label);
   }
 
@@ -499,6 +514,7 @@ export class Simulation {
     checkPositive(periodMs, "periodMs", "Simulation.every");
     checkFunction(fn, "fn", "Simulation.every");
     checkOptions(options, ["label", "firstDelayMs"], "Simulation.every");
+    checkLabel(options, "Simulation.every");
     const first = options?.firstDelayMs ?? periodMs;
     checkNonNegative(first, "firstDelayMs", "Simulation.every");
     const label = options?.label ?? (fn.name || "every");
@@ -516,6 +532,7 @@ export class Simulation {
   cron(expression: string, fn: () => unknown, options?: CronOptions): RepeatingHandle {
     checkFunction(fn, "fn", "Simulation.cron");
     checkOptions(options, ["label", "tz", "dayFields"], "Simulation.cron");
+    checkLabel(options, "Simulation.cron");
     const schedule = new CronSchedule(expression, { tz: options?.tz, dayFields: options?.dayFields });
     const label = options?.label ?? (fn.name || `cron ${expression}`);
     const wrapped = () => {
@@ -814,7 +831,7 @@ export class Simulation {
       typeof (promise as PromiseLike<T>).then !== "function"
     ) {
       throw new InvalidArgumentError(
-        `Simulation.until: expected a promise, got ${String(promise)}; pass what you would have awaited.`,
+        `Simulation.until: expected a promise, got ${describeValue(promise)}; pass what you would have awaited.`,
       );
     }
     checkOptions(options, ["timeoutMs"], "Simulation.until");
@@ -981,10 +998,16 @@ export class Simulation {
 
   // ---------------------------------------------------------------- observation
 
-  /** Starts recording every event on the bus; see {@link TraceRecorder}. */
-  trace(options: { keepEntries?: boolean } = {}): TraceRecorder {
+  /**
+   * Starts recording every event on the bus; see {@link TraceRecorder}. `keepEntries` says what
+   * stays in memory besides the hash (always complete, constant memory): `true` (default) every
+   * line and entry, `false` nothing (for long runs), a whole number `n` the last `n` (a ring).
+   */
+  trace(options: { keepEntries?: TraceKeep } = {}): TraceRecorder {
     checkOptions(options, ["keepEntries"], "Simulation.trace");
-    return new TraceRecorder(this.bus, options.keepEntries ?? true);
+    const keep = options?.keepEntries === undefined ? true : options.keepEntries;
+    traceCapacity(keep, "Simulation.trace");
+    return new TraceRecorder(this.bus, keep);
   }
 
   /** Adds a user note to the event stream (and so to traces). */
@@ -996,6 +1019,7 @@ export class Simulation {
 
   /** Pending timers in due order with their labels, for diagnostics. */
   describePending(limit = 20): string[] {
+    checkInteger(limit, "limit", "Simulation.describePending", 0);
     return this.queue
       .snapshot()
       .slice(0, limit)
@@ -1420,9 +1444,18 @@ export class Simulation {
     }
   }
 
-  private refuseTime(time: number, what: string): never {
+  private refuseTimerId(id: unknown, what: string): never {
     throw new InvalidArgumentError(
-      `Simulation.${what}: time ${String(time)} is ${Number.isFinite(time) ? `before the current virtual time ${this.nowMs}` : "not a finite number"}; ` +
+      `Simulation.${what}: id must be a timer id (the number schedule() returned), got ${describeValue(id)}. ` +
+        "To cancel a handle from at()/after()/every(), call handle.cancel().",
+      "INVALID_TIMER_ID",
+      { id: describeValue(id) },
+    );
+  }
+
+  private refuseTime(time: unknown, what: string): never {
+    throw new InvalidArgumentError(
+      `Simulation.${what}: time ${describeValue(time)} is ${typeof time === "number" && Number.isFinite(time) ? `before the current virtual time ${this.nowMs}` : "not a finite number"}; ` +
         "schedule at or after `sim.now`, or use a delay ≥ 0.",
       "INVALID_TIME",
     );

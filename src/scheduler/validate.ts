@@ -1,3 +1,4 @@
+import { describeValue } from "./describe-value.js";
 import { InvalidArgumentError } from "./errors.js";
 
 /**
@@ -5,15 +6,7 @@ import { InvalidArgumentError } from "./errors.js";
  * naming the argument, what was received and what is accepted, before any state is touched.
  */
 
-function describe(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "number" || typeof value === "boolean" || value === null || value === undefined) {
-    return String(value);
-  }
-  if (typeof value === "function") return "a function";
-  if (Array.isArray(value)) return "an array";
-  return typeof value;
-}
+const describe = describeValue;
 
 /**
  * Refuses option keys the callee does not know, so that a typo (`prefetchCount` for `prefetch`)

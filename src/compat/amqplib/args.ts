@@ -22,6 +22,7 @@ import type { ExchangeType } from "../../exchange/exchange.js";
 import type { PublishOptions } from "../../exchange/message.js";
 import { utf8ByteLength } from "../../exchange/routing-key.js";
 import { InvalidArgumentError } from "../../scheduler/errors.js";
+import { jsonShown } from "../shown.js";
 import { checkTableSize } from "./table-size.js";
 import type { Options } from "./types.js";
 
@@ -210,7 +211,7 @@ function encodeTyped(type: string, value: unknown, path: string): unknown {
         digits > 0xffffffff
       ) {
         throw new InvalidArgumentError(
-          `Decimal value must be {'places': 0..255, 'digits': uint32}, got ${JSON.stringify(value)} (at ${path})`,
+          `Decimal value must be {'places': 0..255, 'digits': uint32}, got ${jsonShown(value)} (at ${path})`,
           "UNENCODABLE_VALUE",
           { path, type },
         );

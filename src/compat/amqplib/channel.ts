@@ -92,8 +92,9 @@ function checkMessage(message: unknown, where: string): { fields?: { deliveryTag
  *   does (the connection emits `'error'`, then every channel and the connection emit `'close'`).
  * - A consumer callback that throws closes the channel with 541 INTERNAL_ERROR (its unacked
  *   messages are requeued); the thrown error is emitted as `'error'` with `code` 541. A callback
- *   returning a promise is awaited by the simulation before virtual time moves; a rejected one
- *   fails the simulation, as an unhandled rejection fails a Node program.
+ *   returning a promise is awaited by the simulation before virtual time moves; a rejected one is
+ *   handled as a throw, and never fails the simulation (an error nobody hears on the channel or
+ *   the connection is carried by the connection's `'close'`).
  *
  * - **Flow control** as amqplib's socket gives it: `publish` returns false once the channel's write
  *   buffer holds 2·highWaterMark − 1 chunks (the 2047th publish of a synchronous loop), and
@@ -137,6 +138,8 @@ export class Channel extends AmqplibEmitter {
   private state: "open" | "closing" | "closed" = "open";
   private clientClosing = false;
   private crashError: Error | null = null;
+  /** The crash came from a rejected consumer promise: its error never fails the simulation. */
+  private crashQuiet = false;
   /** The call whose refusal made the broker close the channel (the close frame names it). */
   private failure: AmqpMethod | null = null;
   private readonly outstanding: Outstanding[] = [];
@@ -906,8 +909,32 @@ export class Channel extends AmqplibEmitter {
       return undefined;
     }
     this.model.progress();
-    // A promise is awaited by the simulation (and a rejection fails it, like an unhandled one).
+    // A promise is awaited by the simulation; a rejection is handled as a throw (never fails it).
+    if (
+      result !== null &&
+      typeof result === "object" &&
+      typeof (result as PromiseLike<unknown>).then === "function"
+    ) {
+      return (result as PromiseLike<unknown>).then(undefined, (rejected: unknown) =>
+        this.consumerRejected(rejected),
+      );
+    }
     return result;
+  }
+
+  /**
+   * An async consumer callback's promise rejected: handled as a synchronous throw
+   * ({@link consumerThrew}), so nothing is lost, but it never fails the simulation or stops the
+   * clock. With a `'handler-error'` listener it is reported there (`'delivery'`) and the channel
+   * stays open (the message unacked until settled or the channel closes, then requeued); otherwise
+   * the channel closes with 541 (every unacked message requeued) and emits the error on `'error'`.
+   * Should nobody hear that error (no `'error'` listener on the channel or the connection), the
+   * connection closes and its `'close'` event carries it, as it does for any close.
+   */
+  private consumerRejected(rejected: unknown): void {
+    if (this.state !== "open") return;
+    if (!this.reportHandlerError(rejected, "delivery")) this.crash(rejected, true);
+    this.model.progress();
   }
 
   /** amqplib closes the channel with 541 when a consumer callback throws. */
@@ -915,7 +942,13 @@ export class Channel extends AmqplibEmitter {
     if (this.state !== "open") return;
     // amqplib ≥ 1.0.7 (safeEmit): with a 'handler-error' listener the channel stays open.
     if (this.reportHandlerError(thrown, event)) return;
+    this.crash(thrown, false);
+  }
+
+  /** The consumer crashed: the channel closes with 541 (`quiet`: an unheard error fails nothing). */
+  private crash(thrown: unknown, quiet: boolean): void {
     this.crashError = consumerCrashError(thrown);
+    this.crashQuiet = quiet;
     this.state = "closing";
     if (!this.native.closed) this.native.close();
   }
@@ -980,7 +1013,7 @@ export class Channel extends AmqplibEmitter {
   private onNativeClose(cause: unknown): void {
     if (this.state === "closed" || this.model.closesChannelsFor(cause)) return;
     if (this.crashError !== null) {
-      this.emitError(this.crashError);
+      this.emitError(this.crashError, !this.crashQuiet);
     } else if (cause instanceof AmqpError && !this.clientClosing) {
       this.answerOutstanding(cause);
       this.emitError(channelClosedByServer(closeFields(cause, this.failure)));
@@ -996,10 +1029,10 @@ export class Channel extends AmqplibEmitter {
     }
   }
 
-  private emitError(error: Error): void {
+  private emitError(error: Error, fatal = true): void {
     // Like a Node EventEmitter, an unheard 'error' is fatal; amqplib turns it into a connection error.
     if (this.listenerCount("error") > 0) this.emit("error", error);
-    else this.model.fail(error);
+    else this.model.fail(error, fatal);
   }
 
   /** @internal Moves to the closed state: pending operations end, confirms fail, `'close'`. */

@@ -7,6 +7,7 @@ import {
   resetDefaultSimulation as resetSharedDefaultSimulation,
   defaultSimulation as sharedDefaultSimulation,
 } from "../default-simulation.js";
+import { jsonShown } from "../shown.js";
 import { runtimeBuffer } from "./args.js";
 import { ChannelModel } from "./connection.js";
 import type { Options } from "./types.js";
@@ -206,7 +207,7 @@ function parseTarget(url: unknown): Target {
       parsed = new URL(url);
     } catch {
       throw new InvalidArgumentError(
-        `connect: ${JSON.stringify(url)} is not a URL; expected amqp://host[:port][/vhost].`,
+        `connect: ${jsonShown(url)} is not a URL; expected amqp://host[:port][/vhost].`,
         "INVALID_URL",
       );
     }

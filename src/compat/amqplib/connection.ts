@@ -308,12 +308,14 @@ export class ChannelModel extends AmqplibEmitter {
   /**
    * @internal A channel error nobody listened to: amqplib's channel `emit('error')` throws inside
    * frame handling, which kills the socket. The broker sees the client vanish (everything
-   * requeued); the client emits `'error'` on the connection, then `'close'` everywhere.
+   * requeued); the client emits `'error'` on the connection, then `'close'` everywhere. Unless
+   * `fatal` is false (a rejected consumer promise), an `'error'` nobody hears then fails the
+   * simulation; otherwise the connection's `'close'` carries it.
    */
-  fail(error: Error): void {
+  fail(error: Error, fatal = true): void {
     if (this.state === "closed") return;
     if (!this.native.closed) this.native.close();
-    this.finish(error, true);
+    this.finish(error, true, fatal);
   }
 
   private onNativeClose(error: AmqpError | null): void {
@@ -327,7 +329,7 @@ export class ChannelModel extends AmqplibEmitter {
   }
 
   /** amqplib's `toClosed`: `'error'` (if any), every channel's `'close'`, then the connection's. */
-  private finish(error: Error | undefined, emitError: boolean): void {
+  private finish(error: Error | undefined, emitError: boolean, fatal = true): void {
     this.state = "closed";
     if (error !== undefined) this.closedText = `Connection closed (${String(error)})`;
     // amqplib resolves `close()` just before it closes the channels and emits 'close'.
@@ -341,6 +343,6 @@ export class ChannelModel extends AmqplibEmitter {
     this.emit("close", error);
     this.progress();
     // An 'error' with no listener is fatal in Node, and so in amqplib: fail the simulation.
-    if (unheard !== undefined) throw unheard;
+    if (unheard !== undefined && fatal) throw unheard;
   }
 }

@@ -8,6 +8,7 @@ import {
   filterProblem,
   RESOURCE_PATTERN_TYPES,
 } from "../../log/acl.js";
+import { jsonShown, stringShown } from "../shown.js";
 import type { ClientContext } from "./context.js";
 import { KafkaJSNonRetriableError, KafkaJSProtocolError } from "./errors.js";
 
@@ -110,7 +111,7 @@ function checkEnums(list: readonly Record<string, unknown>[]): void {
   ];
   for (const [key, valid, what] of checks) {
     const bad = list.find((i) => !valid.includes(i[key] as number));
-    if (bad !== undefined) fail(`Invalid ${what} ${String(bad[key])}: ${JSON.stringify(bad)}`);
+    if (bad !== undefined) fail(`Invalid ${what} ${stringShown(bad[key])}: ${jsonShown(bad)}`);
   }
 }
 

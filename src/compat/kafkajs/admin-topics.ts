@@ -6,6 +6,7 @@ import {
   topicConfigFromEntries,
   validateTopicName,
 } from "../../log/topic-config.js";
+import { jsonShown, stringShown } from "../shown.js";
 import type { Admin } from "./admin.js";
 import {
   type ConfigEntry,
@@ -34,7 +35,7 @@ import type { ITopicConfig, ITopicPartitionConfig } from "./types.js";
 function topicOrThrow(ctx: ClientContext, topic: string): Topic {
   if (!ctx.cluster.hasTopic(topic)) {
     throw new KafkaJSProtocolError("UNKNOWN_TOPIC_OR_PARTITION", {
-      hint: `topic ${JSON.stringify(topic)} does not exist`,
+      hint: `topic ${jsonShown(topic)} does not exist`,
       details: { topic },
     });
   }
@@ -253,13 +254,13 @@ export async function describeConfigsOn(
   if (resources.length === 0) throw invalid("Resources array cannot be empty");
   const validTypes = Object.values(ConfigResourceTypes) as number[];
   const badType = resources.find((r) => !validTypes.includes(r?.type));
-  if (badType) throw invalid(`Invalid resource type ${String(badType.type)}: ${JSON.stringify(badType)}`);
+  if (badType) throw invalid(`Invalid resource type ${stringShown(badType.type)}: ${jsonShown(badType)}`);
   const badName = resources.find((r) => !r.name || typeof r.name !== "string");
-  if (badName) throw invalid(`Invalid resource name ${String(badName.name)}: ${JSON.stringify(badName)}`);
+  if (badName) throw invalid(`Invalid resource name ${stringShown(badName.name)}: ${jsonShown(badName)}`);
   const badNames = resources.find((r) => !Array.isArray(r.configNames) && r.configNames != null);
   if (badNames) {
     throw invalid(
-      `Invalid resource configNames ${String(badNames.configNames)}: ${JSON.stringify(badNames)}`,
+      `Invalid resource configNames ${stringShown(badNames.configNames)}: ${jsonShown(badNames)}`,
     );
   }
   return {

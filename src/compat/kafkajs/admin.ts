@@ -1,5 +1,7 @@
 import type { LogCluster } from "../../log/cluster.js";
+import { describeValue } from "../../scheduler/describe-value.js";
 import { checkOptions } from "../../scheduler/validate.js";
+import { jsonShown, stringShown } from "../shown.js";
 import {
   type AclEntry,
   type AclEntryFilter,
@@ -225,7 +227,7 @@ export function createAdmin(ctx: ClientContext, config: AdminConfig = {}): Admin
   const topicOrThrow = (topic: string) => {
     if (!cluster.hasTopic(topic)) {
       throw new KafkaJSProtocolError("UNKNOWN_TOPIC_OR_PARTITION", {
-        hint: `topic ${JSON.stringify(topic)} does not exist`,
+        hint: `topic ${jsonShown(topic)} does not exist`,
         details: { topic },
       });
     }
@@ -241,7 +243,7 @@ export function createAdmin(ctx: ClientContext, config: AdminConfig = {}): Admin
 
   const checkGroupId = (groupId: unknown): string => {
     if (!groupId || typeof groupId !== "string")
-      throw invalid(`Invalid groupId ${String(groupId)}`, "INVALID_GROUP_ID");
+      throw invalid(`Invalid groupId ${stringShown(groupId)}`, "INVALID_GROUP_ID");
     return groupId;
   };
 
@@ -261,17 +263,15 @@ export function createAdmin(ctx: ClientContext, config: AdminConfig = {}): Admin
   };
 
   /** Commits offsets from outside the group (member-less), as kafkajs' setOffsets ends up doing. */
-  const setOffsets = async ({
-    groupId,
-    topic,
-    partitions,
-  }: {
-    groupId: string;
-    topic: string;
-    partitions: PartitionOffset[];
-  }) => {
+  const setOffsets = async (options: { groupId: string; topic: string; partitions: PartitionOffset[] }) => {
+    if (options === null || typeof options !== "object") {
+      throw invalid(
+        `admin.setOffsets: expected { groupId, topic, partitions }, received ${describeValue(options)}`,
+      );
+    }
+    const { groupId, topic, partitions } = options;
     checkGroupId(groupId);
-    if (!topic) throw invalid(`Invalid topic ${String(topic)}`);
+    if (!topic) throw invalid(`Invalid topic ${stringShown(topic)}`);
     if (!partitions || !Array.isArray(partitions) || partitions.length === 0)
       throw invalid("Invalid partitions");
     const state = cluster.describeGroup(groupId).state;
@@ -293,7 +293,7 @@ export function createAdmin(ctx: ClientContext, config: AdminConfig = {}): Admin
         partition >= count
       ) {
         throw invalid(
-          `setOffsets: partition ${String(partition)} does not exist in topic ${topic} (${count} partitions).`,
+          `setOffsets: partition ${stringShown(partition)} does not exist in topic ${topic} (${count} partitions).`,
         );
       }
       const offset = parseLong(entry.offset, "offset", "setOffsets");
@@ -475,7 +475,7 @@ export function createAdmin(ctx: ClientContext, config: AdminConfig = {}): Admin
     async deleteGroups(groupIds) {
       if (!groupIds || !Array.isArray(groupIds)) throw invalid(`Invalid groupIds array ${String(groupIds)}`);
       if (groupIds.some((g) => typeof g !== "string"))
-        throw invalid(`Invalid groupId name: ${JSON.stringify(groupIds)}`);
+        throw invalid(`Invalid groupId name: ${jsonShown(groupIds)}`);
       const results: DeleteGroupsResult[] = [];
       const failures: { groupId: string; errorCode: number; error: KafkaJSProtocolError }[] = [];
       for (const groupId of groupIds) {

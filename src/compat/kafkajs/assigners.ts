@@ -1,5 +1,6 @@
 import { kafkajsRoundRobinAssignor } from "../../log/assignors/kafkajs-roundrobin.js";
 import type { Assignor } from "../../log/assignors/types.js";
+import { jsonShown } from "../shown.js";
 import { ProtocolReader, ProtocolWriter } from "./codec.js";
 import { type BrokerInfo, type ClientContext, clusterBookkeeping, partitionMetadata } from "./context.js";
 import { KafkaJSNonRetriableError } from "./errors.js";
@@ -276,7 +277,7 @@ export function consumerAssigners(
     }
     if (assignors.some((a) => a.name === assigner.name)) {
       throw new KafkaJSNonRetriableError(
-        `consumer: two partitionAssigners are named ${JSON.stringify(assigner.name)}; protocol names must be unique.`,
+        `consumer: two partitionAssigners are named ${jsonShown(assigner.name)}; protocol names must be unique.`,
         { brokerlabCode: "INVALID_ARGUMENT" },
       );
     }

@@ -1,6 +1,8 @@
+import { describeValue } from "../../scheduler/describe-value.js";
 import { BrokerlabError } from "../../scheduler/errors.js";
 import type { TimerHandle } from "../../scheduler/simulation.js";
 import { checkOptions } from "../../scheduler/validate.js";
+import { stringShown } from "../shown.js";
 import { describeGroupOf } from "./admin.js";
 import { assignerCluster, consumerAssigners, type PartitionAssigner, roundRobin } from "./assigners.js";
 import { parseLong } from "./codec.js";
@@ -498,16 +500,22 @@ export function createConsumer(ctx: ClientContext, config: ConsumerConfig): Cons
     await runner.commitOffsets(createRetry(ctx.sim, random.fork("commit"), retry), { topics: offsets });
   };
 
-  const seek = ({ topic, partition, offset }: TopicPartitionOffset): void => {
-    if (!topic) throw invalid(`Invalid topic ${String(topic)}`);
+  const seek = (topicPartitionOffset: TopicPartitionOffset): void => {
+    if (topicPartitionOffset === null || typeof topicPartitionOffset !== "object") {
+      throw invalid(
+        `consumer.seek: expected { topic, partition, offset }, received ${describeValue(topicPartitionOffset)}`,
+      );
+    }
+    const { topic, partition, offset } = topicPartitionOffset;
+    if (!topic) throw invalid(`Invalid topic ${stringShown(topic)}`);
     if (typeof partition !== "number" || Number.isNaN(partition)) {
-      throw invalid(`Invalid partition, expected a number received ${String(partition)}`);
+      throw invalid(`Invalid partition, expected a number received ${stringShown(partition)}`);
     }
     let n: number;
     try {
       n = parseLong(offset, "offset", "consumer.seek");
     } catch {
-      throw invalid(`Invalid offset, expected a long received ${String(offset)}`);
+      throw invalid(`Invalid offset, expected a long received ${stringShown(offset)}`);
     }
     if (n < 0 && !SPECIAL_OFFSETS.includes(n)) throw invalid("Offset must not be a negative number");
     if (consumerGroup === null) throw invalid(NOT_RUNNING, "ILLEGAL_STATE");

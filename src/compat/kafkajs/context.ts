@@ -2,6 +2,7 @@ import type { LogCluster } from "../../log/cluster.js";
 import type { Topic } from "../../log/topic.js";
 import type { RandomSource } from "../../scheduler/random.js";
 import type { Simulation } from "../../scheduler/simulation.js";
+import { jsonShown } from "../shown.js";
 import { KafkaJSProtocolError, toKafkaJSError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import type { RetryOptions } from "./retry.js";
@@ -149,7 +150,7 @@ export function ensureTopic(cluster: LogCluster, name: string, allowAutoTopicCre
     return cluster.topic(name);
   }
   throw new KafkaJSProtocolError("UNKNOWN_TOPIC_OR_PARTITION", {
-    hint: `topic ${JSON.stringify(name)} does not exist${cluster.options.autoCreateTopics ? " and this client does not allow auto-creation (allowAutoTopicCreation: false)" : " and the simulated broker does not auto-create topics"}; create it with admin.createTopics`,
+    hint: `topic ${jsonShown(name)} does not exist${cluster.options.autoCreateTopics ? " and this client does not allow auto-creation (allowAutoTopicCreation: false)" : " and the simulated broker does not auto-create topics"}; create it with admin.createTopics`,
     details: { topic: name },
   });
 }

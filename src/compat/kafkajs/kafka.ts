@@ -2,6 +2,7 @@ import { LogCluster, type LogClusterOptions } from "../../log/cluster.js";
 import { Simulation } from "../../scheduler/simulation.js";
 import { checkOptions } from "../../scheduler/validate.js";
 import { defaultSimulation } from "../default-simulation.js";
+import { jsonShown } from "../shown.js";
 import { type Admin, type AdminConfig, createAdmin } from "./admin.js";
 import { type Consumer, type ConsumerConfig, createConsumer } from "./consumer.js";
 import { type BrokerInfo, type ClientContext, clusterBookkeeping } from "./context.js";
@@ -117,7 +118,7 @@ function parseBroker(address: unknown, index: number): BrokerInfo {
   const host = colon > 0 ? address.slice(0, colon) : address;
   const port = colon > 0 ? Number(address.slice(colon + 1)) : 9092;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw invalid(`Kafka: brokers[${index}] ${JSON.stringify(address)} has no valid port.`);
+    throw invalid(`Kafka: brokers[${index}] ${jsonShown(address)} has no valid port.`);
   }
   return { nodeId: index, host, port };
 }

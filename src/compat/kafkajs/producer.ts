@@ -2,6 +2,7 @@ import type { Producer as NativeProducer } from "../../log/producer.js";
 import type { RecordMetadata as NativeRecordMetadata, RecordHeaders } from "../../log/record.js";
 import { releaseOwnership } from "../../scheduler/process.js";
 import { checkOptions } from "../../scheduler/validate.js";
+import { jsonShown, stringShown } from "../shown.js";
 import { authorizeOrThrow } from "./acl.js";
 import { AclOperationTypes, AclResourceTypes } from "./acl-types.js";
 import { parseLong, wireBytes } from "./codec.js";
@@ -183,7 +184,7 @@ function headerBytes(headers: IHeaders | undefined, where: string): RecordHeader
       if (v === null || v === undefined) {
         // kafkajs crashes with a TypeError here (Buffer.byteLength(undefined)); say so instead.
         throw invalid(
-          `${where}: header ${JSON.stringify(name)} has no value; kafkajs cannot encode null or undefined header values.`,
+          `${where}: header ${jsonShown(name)} has no value; kafkajs cannot encode null or undefined header values.`,
         );
       }
       return wireBytes(v)!;
@@ -331,7 +332,7 @@ export function createProducer(ctx: ClientContext, config: ProducerConfig = {}):
   /** Converts and checks every message before anything is resolved or sent. */
   const prepare = (topicName: string, messages: readonly Message[], now: number): Prepared[] =>
     messages.map((message, i) => {
-      const at = `producer.send: topic ${JSON.stringify(topicName)} message ${i}`;
+      const at = `producer.send: topic ${jsonShown(topicName)} message ${i}`;
       checked(() => checkOptions(message, MESSAGE_KEYS, at));
       const key = message.key;
       const timestamp =
@@ -503,7 +504,9 @@ export function createProducer(ctx: ClientContext, config: ProducerConfig = {}):
       }
       const withoutValue = messages.find((m) => m === null || typeof m !== "object" || m.value === undefined);
       if (withoutValue !== undefined) {
-        throw invalid(`Invalid message without value for topic "${topic}": ${JSON.stringify(withoutValue)}`);
+        throw invalid(
+          `Invalid message without value for topic "${stringShown(topic)}": ${jsonShown(withoutValue)}`,
+        );
       }
     }
     if (status === "disconnecting") {

@@ -1,3 +1,4 @@
+import { describeValue } from "../../scheduler/describe-value.js";
 import { InvalidArgumentError } from "../../scheduler/errors.js";
 import { checkInteger, checkString } from "../../scheduler/validate.js";
 import { checkTopicPartition, compareIds } from "./layout.js";
@@ -76,7 +77,7 @@ function checkPrevious(previous: unknown, where: string): asserts previous is re
     checkString(member.memberId, `previous[${i}].memberId`, where, true);
     if (seen.has(member.memberId)) {
       throw new InvalidArgumentError(
-        `${where}: member id ${JSON.stringify(member.memberId)} appears twice in previous.`,
+        `${where}: member id ${describeValue(member.memberId)} appears twice in previous.`,
         "DUPLICATE_MEMBER_ID",
         { memberId: member.memberId },
       );
@@ -106,10 +107,10 @@ function checkTarget(target: unknown, where: string): asserts target is Assignme
   for (const [memberId, list] of target as Map<unknown, unknown>) {
     checkString(memberId, "target key", where, true);
     if (!Array.isArray(list)) {
-      throw new InvalidArgumentError(`${where}: target.get(${JSON.stringify(memberId)}) must be an array.`);
+      throw new InvalidArgumentError(`${where}: target.get(${describeValue(memberId)}) must be an array.`);
     }
     list.forEach((tp: unknown, j) => {
-      checkTopicPartition(tp, `target.get(${JSON.stringify(memberId)})[${j}]`, where);
+      checkTopicPartition(tp, `target.get(${describeValue(memberId)})[${j}]`, where);
       let numbers = taken.get(tp.topic);
       if (numbers === undefined) taken.set(tp.topic, (numbers = new Set()));
       if (numbers.has(tp.partition)) {

@@ -1,3 +1,4 @@
+import { describeValue } from "../../scheduler/describe-value.js";
 import { InvalidArgumentError } from "../../scheduler/errors.js";
 import { checkString } from "../../scheduler/validate.js";
 import { assignmentFromOwners, layoutGroup } from "./layout.js";
@@ -52,7 +53,7 @@ export function kafkajsRoundRobinAssign(input: KafkajsRoundRobinInput): Assignme
     const found = input.members.find((m) => m.memberId === input.leaderId);
     if (found === undefined) {
       throw new InvalidArgumentError(
-        `${where}: leaderId ${JSON.stringify(input.leaderId)} is not one of the members.`,
+        `${where}: leaderId ${describeValue(input.leaderId)} is not one of the members.`,
         "UNKNOWN_MEMBER_ID",
         { memberId: input.leaderId },
       );

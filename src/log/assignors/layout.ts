@@ -1,3 +1,4 @@
+import { describeValue } from "../../scheduler/describe-value.js";
 import { InvalidArgumentError } from "../../scheduler/errors.js";
 import { checkInteger, checkOptions, checkString } from "../../scheduler/validate.js";
 import type { Assignment, AssignorInput, AssignorMember, TopicPartition } from "./types.js";
@@ -100,7 +101,7 @@ function readCounts(counts: unknown, where: string): Map<string, number> {
   const result = new Map<string, number>();
   const add = (topic: unknown, count: unknown): void => {
     checkString(topic, "partitionCounts key", where, true);
-    checkInteger(count, `partitionCounts[${JSON.stringify(topic)}]`, where, 0, 0x7fffffff);
+    checkInteger(count, `partitionCounts[${describeValue(topic)}]`, where, 0, 0x7fffffff);
     result.set(topic, count);
   };
   if (counts instanceof Map) {
@@ -146,7 +147,7 @@ export function layoutGroup(
     checkMember(member, i, where);
     if (memberIds.has(member.memberId)) {
       throw new InvalidArgumentError(
-        `${where}: member id ${JSON.stringify(member.memberId)} appears twice; member ids must be unique.`,
+        `${where}: member id ${describeValue(member.memberId)} appears twice; member ids must be unique.`,
         "DUPLICATE_MEMBER_ID",
         { memberId: member.memberId },
       );
@@ -156,7 +157,7 @@ export function layoutGroup(
     if (instance !== undefined && instance !== null) {
       if (instanceIds.has(instance)) {
         throw new InvalidArgumentError(
-          `${where}: group instance id ${JSON.stringify(instance)} appears twice; Kafka fences the older one.`,
+          `${where}: group instance id ${describeValue(instance)} appears twice; Kafka fences the older one.`,
           "DUPLICATE_GROUP_INSTANCE_ID",
           { groupInstanceId: instance },
         );
