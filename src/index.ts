@@ -172,7 +172,13 @@ export {
 } from "./scheduler/simulation.js";
 export type { TimerId } from "./scheduler/timer-queue.js";
 export { type Clock, TokenBucket, type TokenBucketOptions } from "./scheduler/token-bucket.js";
-export { fnv1a64, stableStringify, type TraceEntry, TraceRecorder } from "./scheduler/trace.js";
+export {
+  fnv1a64,
+  stableStringify,
+  type TraceEntry,
+  type TraceKeep,
+  TraceRecorder,
+} from "./scheduler/trace.js";
 // Delivery guarantees, verified (histories, checkers, faults, exploration).
 export {
   ANOMALY_KINDS,

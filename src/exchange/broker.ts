@@ -346,7 +346,9 @@ export class AmqpBroker {
     // The 3.10 default is headersMatch's own default: pass no options, so matching validates none.
     this.headersOptions = equality === "exact" ? { numericEquality: "exact" } : undefined;
     this.consumerTimeoutMs = timeout;
-    this.random = sim.random.fork("amqp-names");
+    // One name stream per virtual host, named by the vhost (the default one keeps the stream it always
+    // had): a server-named queue in one vhost never renames those of another.
+    this.random = sim.random.fork(vhost === "/" ? "amqp-names" : `amqp-names:${vhost}`);
     this.router = new Router(this.exchangeMap);
     this.deadLetters = new DeadLetterPublisher(this);
     this.directReplyTo = new DirectReplyTo(this);
@@ -678,8 +680,8 @@ export class AmqpBroker {
 
   /**
    * @internal A server-generated name, `amq.gen-…` or `amq.ctag-…`: the prefix, a dash and 22
-   * base64url characters (16 bytes) drawn from the simulation's `amqp-names` random stream, so
-   * names are deterministic per seed.
+   * base64url characters (16 bytes) drawn from the simulation's `amqp-names` random stream
+   * (`amqp-names:<vhost>` for a virtual host other than `/`), so names are deterministic per seed.
    */
   generateName(prefix: string): string {
     const name = this.peekName(prefix);

@@ -1,3 +1,4 @@
+import { describeValue } from "../scheduler/describe-value.js";
 import { InvalidArgumentError } from "../scheduler/errors.js";
 import { checkString } from "../scheduler/validate.js";
 
@@ -67,6 +68,11 @@ export function murmur2(bytes: Uint8Array): number {
  * ```
  */
 export function toPositive(n: number): number {
+  if (typeof n !== "number") {
+    throw new InvalidArgumentError(
+      `toPositive: expected a number (a murmur2 hash), got ${describeValue(n)}.`,
+    );
+  }
   return n & 0x7fffffff;
 }
 
