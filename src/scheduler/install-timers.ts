@@ -157,7 +157,7 @@ let library: ReturnType<typeof withGlobal> | null = null;
  * `setImmediate`/`setTimeout` when it loaded — but with vitest's fakes the application's timers
  * run on vitest's clock, which the simulation does not drive.
  *
- * Not covered: `setTimeout` imported by name from `node:timers` or `node:timers/promises` in an
+ * Not covered: `setTimeout` imported by name from Node's `timers` or `timers/promises` modules in an
  * ES module before the install (the binding keeps the real function; the default import and
  * calls made after the install are faked), `Intl` (formats with no date read the wall clock),
  * `performance.now` and `process.hrtime` (real; the kernel measures wall time with them).

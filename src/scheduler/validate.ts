@@ -6,8 +6,6 @@ import { InvalidArgumentError } from "./errors.js";
  * naming the argument, what was received and what is accepted, before any state is touched.
  */
 
-const describe = describeValue;
-
 /**
  * Refuses option keys the callee does not know, so that a typo (`prefetchCount` for `prefetch`)
  * is an error rather than a silently ignored setting.
@@ -20,7 +18,7 @@ const describe = describeValue;
 export function checkOptions(options: unknown, allowed: readonly string[], where: string): void {
   if (options === undefined) return;
   if (options === null || typeof options !== "object" || Array.isArray(options)) {
-    throw new InvalidArgumentError(`${where}: options must be an object, got ${describe(options)}.`);
+    throw new InvalidArgumentError(`${where}: options must be an object, got ${describeValue(options)}.`);
   }
   for (const key of Object.keys(options)) {
     if (!allowed.includes(key)) {
@@ -36,21 +34,25 @@ export function checkOptions(options: unknown, allowed: readonly string[], where
 /** A finite number ≥ 0 (a delay, a duration, a size). */
 export function checkNonNegative(value: unknown, name: string, where: string): asserts value is number {
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw new InvalidArgumentError(`${where}: ${name} must be a finite number ≥ 0, got ${describe(value)}.`);
+    throw new InvalidArgumentError(
+      `${where}: ${name} must be a finite number ≥ 0, got ${describeValue(value)}.`,
+    );
   }
 }
 
 /** A finite number > 0 (a period, a rate). */
 export function checkPositive(value: unknown, name: string, where: string): asserts value is number {
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidArgumentError(`${where}: ${name} must be a finite number > 0, got ${describe(value)}.`);
+    throw new InvalidArgumentError(
+      `${where}: ${name} must be a finite number > 0, got ${describeValue(value)}.`,
+    );
   }
 }
 
 /** Any finite number (an absolute virtual time may precede the epoch). */
 export function checkFinite(value: unknown, name: string, where: string): asserts value is number {
   if (typeof value !== "number" || !Number.isFinite(value)) {
-    throw new InvalidArgumentError(`${where}: ${name} must be a finite number, got ${describe(value)}.`);
+    throw new InvalidArgumentError(`${where}: ${name} must be a finite number, got ${describeValue(value)}.`);
   }
 }
 
@@ -65,7 +67,9 @@ export function checkInteger(
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
     const range =
       min === Number.MIN_SAFE_INTEGER && max === Number.MAX_SAFE_INTEGER ? "" : ` in [${min}, ${max}]`;
-    throw new InvalidArgumentError(`${where}: ${name} must be an integer${range}, got ${describe(value)}.`);
+    throw new InvalidArgumentError(
+      `${where}: ${name} must be an integer${range}, got ${describeValue(value)}.`,
+    );
   }
 }
 
@@ -76,7 +80,7 @@ export function checkFunction(
   where: string,
 ): asserts value is (...args: never[]) => unknown {
   if (typeof value !== "function") {
-    throw new InvalidArgumentError(`${where}: ${name} must be a function, got ${describe(value)}.`);
+    throw new InvalidArgumentError(`${where}: ${name} must be a function, got ${describeValue(value)}.`);
   }
 }
 
@@ -89,7 +93,7 @@ export function checkString(
 ): asserts value is string {
   if (typeof value !== "string" || (nonEmpty && value.length === 0)) {
     throw new InvalidArgumentError(
-      `${where}: ${name} must be a ${nonEmpty ? "non-empty " : ""}string, got ${describe(value)}.`,
+      `${where}: ${name} must be a ${nonEmpty ? "non-empty " : ""}string, got ${describeValue(value)}.`,
     );
   }
 }
@@ -103,7 +107,7 @@ export function checkOneOf<T extends string>(
 ): asserts value is T {
   if (typeof value !== "string" || !(allowed as readonly string[]).includes(value)) {
     throw new InvalidArgumentError(
-      `${where}: ${name} must be one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}, got ${describe(value)}.`,
+      `${where}: ${name} must be one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}, got ${describeValue(value)}.`,
     );
   }
 }

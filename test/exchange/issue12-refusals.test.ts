@@ -11,20 +11,10 @@ import { topicMatchesReference } from "../../src/exchange/topic-reference.js";
 import { TopicTrie } from "../../src/exchange/topic-trie.js";
 import { BrokerlabError } from "../../src/scheduler/errors.js";
 import { Simulation } from "../../src/scheduler/simulation.js";
+import { codeOf } from "../helpers/refusal.js";
 import { recordEvents, setup } from "./amqp-helpers.js";
 
 /** Runs `fn`, expecting a coded BrokerlabError; returns its code. */
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(BrokerlabError);
-    const code = (error as BrokerlabError).code;
-    expect(typeof code).toBe("string");
-    return code;
-  }
-  throw new Error("expected a refusal");
-}
 
 /** Runs `fn`: it may succeed, but any refusal must be a coded BrokerlabError. */
 function neverUncoded(fn: () => unknown): void {

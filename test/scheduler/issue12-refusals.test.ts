@@ -1,11 +1,11 @@
 // Issue 12, defect 3 (kernel part): coded refusals instead of TypeErrors, decided before any state
 // is touched, for timer ids, timer labels, scheduling times and the exported fnv1a64 helper.
 import { describe, expect, it } from "vitest";
-import { BrokerlabError } from "../../src/scheduler/errors.js";
 import { installTimers } from "../../src/scheduler/install-timers.js";
 import { RandomSource } from "../../src/scheduler/random.js";
 import { Simulation } from "../../src/scheduler/simulation.js";
 import { fnv1a64 } from "../../src/scheduler/trace.js";
+import { codeOf } from "../helpers/refusal.js";
 
 const HOSTILE = [5n, Symbol("id"), "5", null, undefined, {}, [], () => 1, circular()];
 
@@ -13,16 +13,6 @@ function circular(): unknown {
   const o: Record<string, unknown> = {};
   o.self = o;
   return o;
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(BrokerlabError);
-    return (error as BrokerlabError).code;
-  }
-  return undefined;
 }
 
 /** What a refused call must not change. */

@@ -2,9 +2,9 @@
 // same bytes in the same order as serialize(), so it never depends on what is kept; kept lines
 // and entries can be bounded to the last n.
 import { describe, expect, it } from "vitest";
-import { BrokerlabError } from "../../src/scheduler/errors.js";
 import { Simulation } from "../../src/scheduler/simulation.js";
 import { fnv1a64, TraceRecorder } from "../../src/scheduler/trace.js";
+import { codeOf } from "../helpers/refusal.js";
 
 type Keep = boolean | number;
 
@@ -42,16 +42,6 @@ async function longRun(
   }
   await sim.run();
   return trace;
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(BrokerlabError);
-    return (error as BrokerlabError).code;
-  }
-  return undefined;
 }
 
 describe("issue 12 / defect 9: trace hash in constant memory", () => {

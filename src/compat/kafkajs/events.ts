@@ -211,8 +211,8 @@ export type ConnectEvent = InstrumentationEvent<null>;
 /** DISCONNECT's event (payload null). */
 export type DisconnectEvent = InstrumentationEvent<null>;
 
-/** REQUEST: a request got its response. Times are virtual ms; `size` is the response's estimated bytes. */
-export type RequestEvent = InstrumentationEvent<{
+/** What kafkajs reports of a request sent to a broker (virtual ms). */
+interface RequestFields {
   apiKey: number;
   apiName: string;
   apiVersion: number;
@@ -220,24 +220,15 @@ export type RequestEvent = InstrumentationEvent<{
   clientId: string;
   correlationId: number;
   createdAt: number;
-  duration: number;
   pendingDuration: number;
   sentAt: number;
-  size: number;
-}>;
+}
+
+/** REQUEST: a request got its response. Times are virtual ms; `size` is the response's estimated bytes. */
+export type RequestEvent = InstrumentationEvent<RequestFields & { duration: number; size: number }>;
 
 /** REQUEST_TIMEOUT: a request got no response within its timeout. */
-export type RequestTimeoutEvent = InstrumentationEvent<{
-  apiKey: number;
-  apiName: string;
-  apiVersion: number;
-  broker: string;
-  clientId: string;
-  correlationId: number;
-  createdAt: number;
-  pendingDuration: number;
-  sentAt: number;
-}>;
+export type RequestTimeoutEvent = InstrumentationEvent<RequestFields>;
 
 /** REQUEST_QUEUE_SIZE: requests waiting for an in-flight slot on one broker connection. */
 export type RequestQueueSizeEvent = InstrumentationEvent<{

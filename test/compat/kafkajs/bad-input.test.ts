@@ -1,19 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { Kafka, KafkaJSNonRetriableError, logLevel } from "../../../src/compat/kafkajs/index.js";
-import { quietKafka } from "./helpers.js";
-
-/** Runs `fn`, expecting a kafkajs-shaped refusal with brokerlab's stable code. */
-async function refusal(fn: () => unknown): Promise<KafkaJSNonRetriableError> {
-  let error: unknown = null;
-  try {
-    await fn();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(KafkaJSNonRetriableError);
-  expect(typeof (error as KafkaJSNonRetriableError).brokerlabCode).toBe("string");
-  return error as KafkaJSNonRetriableError;
-}
+import { Kafka, logLevel } from "../../../src/compat/kafkajs/index.js";
+import { quietKafka, refusal } from "./helpers.js";
 
 describe("kafkajs facade: bad input gets kafkajs' error, brokerlab's code, and changes nothing", () => {
   it("Kafka config", async () => {

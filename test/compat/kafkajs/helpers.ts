@@ -1,7 +1,9 @@
+import { expect } from "vitest";
 import {
   KAFKAJS_CLUSTER_DEFAULTS,
   Kafka,
   type KafkaConfig,
+  KafkaJSNonRetriableError,
   logLevel,
 } from "../../../src/compat/kafkajs/index.js";
 import { LogCluster } from "../../../src/log/cluster.js";
@@ -59,4 +61,17 @@ export async function eventually(
     if (sim.now >= until) throw new Error(`timed out waiting for ${what}`);
     await sim.sleep(50);
   }
+}
+
+/** Runs `fn`, expecting a kafkajs-shaped refusal with brokerlab's stable code. */
+export async function refusal(fn: () => unknown): Promise<KafkaJSNonRetriableError> {
+  let error: unknown = null;
+  try {
+    await fn();
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(KafkaJSNonRetriableError);
+  expect(typeof (error as KafkaJSNonRetriableError).brokerlabCode).toBe("string");
+  return error as KafkaJSNonRetriableError;
 }

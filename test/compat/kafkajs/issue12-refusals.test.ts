@@ -6,20 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { Kafka, KafkaJSError, KafkaJSNonRetriableError } from "../../../src/compat/kafkajs/index.js";
-import { quietKafka } from "./helpers.js";
-
-/** Runs `fn`, expecting a kafkajs-shaped refusal with brokerlab's stable code. */
-async function refusal(fn: () => unknown): Promise<KafkaJSNonRetriableError> {
-  let error: unknown = null;
-  try {
-    await fn();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(KafkaJSNonRetriableError);
-  expect(typeof (error as KafkaJSNonRetriableError).brokerlabCode).toBe("string");
-  return error as KafkaJSNonRetriableError;
-}
+import { quietKafka, refusal } from "./helpers.js";
 
 const circular: Record<string, unknown> = { name: 5 };
 circular.self = circular;
